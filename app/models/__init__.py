@@ -1,0 +1,26 @@
+"""All ORM models; importing this package registers every table on `Base.metadata`."""
+
+from app.models.application import Application
+from app.models.base import Base
+from app.models.catalog import Category, Skill
+from app.models.job import Job, job_skills
+from app.models.payment import Account, IdempotencyKey, LedgerEntry, Payment
+from app.models.review import Review
+from app.models.user import RefreshToken, User, user_skills
+
+__all__ = [
+    "Account",
+    "Application",
+    "Base",
+    "Category",
+    "IdempotencyKey",
+    "Job",
+    "LedgerEntry",
+    "Payment",
+    "RefreshToken",
+    "Review",
+    "Skill",
+    "User",
+    "job_skills",
+    "user_skills",
+]

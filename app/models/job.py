@@ -1,0 +1,114 @@
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, IdMixin, TimestampMixin
+from app.models.catalog import Category, Skill
+from app.models.enums import EscrowStatus, JobStatus, PayType, check_in
+from app.models.user import User
+
+job_skills = Table(
+    "job_skills",
+    Base.metadata,
+    Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", BigInteger, ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+    # GET /jobs?skill=: jobs having any of the given skills
+    Index("ix_job_skills_skill_job", "skill_id", "job_id"),
+)
+
+
+class Job(IdMixin, TimestampMixin, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(check_in("status", JobStatus), name="status"),
+        CheckConstraint(check_in("pay_type", PayType), name="pay_type"),
+        CheckConstraint(check_in("escrow_status", EscrowStatus), name="escrow_status"),
+        CheckConstraint("pay_rate_minor > 0", name="pay_rate_positive"),
+        CheckConstraint("(pay_type = 'hourly') = (hours IS NOT NULL)", name="hours_iff_hourly"),
+        CheckConstraint("hours IS NULL OR hours > 0", name="hours_positive"),
+        CheckConstraint("openings BETWEEN 1 AND 50", name="openings_range"),
+        CheckConstraint("hired_count BETWEEN 0 AND openings", name="hired_within_openings"),
+        CheckConstraint("applications_count >= 0", name="applications_count_non_negative"),
+        CheckConstraint("total_cost_minor > 0", name="total_cost_positive"),
+        CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="location_pair"),
+        CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)", name="location_range"),
+        CheckConstraint("ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="period_order"),
+        # GET /jobs (sort=newest): open jobs, newest first
+        Index("ix_jobs_open_newest", text("created_at DESC"), text("id DESC"), postgresql_where=text("status = 'open'")),
+        # GET /jobs (sort=pay, pay_min/pay_max): open jobs by pay rate
+        Index("ix_jobs_open_pay", text("pay_rate_minor DESC"), text("id DESC"), postgresql_where=text("status = 'open'")),
+        # GET /jobs?category=: open jobs of one category, newest first
+        Index(
+            "ix_jobs_open_category_newest",
+            "category_id",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        # GET /jobs?q=: full-text search over open jobs
+        Index(
+            "ix_jobs_open_search",
+            "search_vector",
+            postgresql_using="gin",
+            postgresql_where=text("status = 'open'"),
+        ),
+        # GET /jobs?near=&radius_km=: bounding-box prefilter on open jobs with a location
+        Index(
+            "ix_jobs_open_location",
+            text("point(lng, lat)"),
+            postgresql_using="gist",
+            postgresql_where=text("status = 'open' AND lat IS NOT NULL"),
+        ),
+        # GET /users/{id}/jobs: a client's jobs, newest first
+        Index("ix_jobs_client_newest", "client_id", text("created_at DESC"), text("id DESC")),
+    )
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    pay_type: Mapped[str] = mapped_column(String(16))
+    pay_rate_minor: Mapped[int] = mapped_column(BigInteger)
+    hours: Mapped[int | None] = mapped_column(Integer)
+    openings: Mapped[int] = mapped_column(Integer, server_default="1")
+    total_cost_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), server_default=JobStatus.open.value)
+    escrow_status: Mapped[str] = mapped_column(String(16), server_default=EscrowStatus.none.value)
+    hired_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    applications_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    city: Mapped[str | None] = mapped_column(String(120))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('english'::regconfig, title || ' ' || description)", persisted=True),
+        deferred=True,
+    )
+
+    client: Mapped[User] = relationship(lazy="raise")
+    category: Mapped[Category] = relationship(lazy="raise")
+    skills: Mapped[list[Skill]] = relationship(secondary=job_skills, lazy="raise", order_by=Skill.slug)
+
+    @property
+    def funded(self) -> bool:
+        return self.escrow_status == EscrowStatus.held

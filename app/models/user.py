@@ -1,0 +1,84 @@
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, IdMixin, TimestampMixin
+from app.models.catalog import Skill
+from app.models.enums import Role, check_in
+
+user_skills = Table(
+    "user_skills",
+    Base.metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", BigInteger, ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+    # skill deletes; user -> skills uses the primary key
+    Index("ix_user_skills_skill_user", "skill_id", "user_id"),
+)
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(check_in("role", Role), name="role"),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+        CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="rating_non_negative"),
+        CheckConstraint("completed_jobs >= 0", name="completed_jobs_non_negative"),
+        CheckConstraint("hourly_rate_minor IS NULL OR hourly_rate_minor >= 0", name="hourly_rate_non_negative"),
+        CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="location_pair"),
+        CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)", name="location_range"),
+    )
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    headline: Mapped[str | None] = mapped_column(String(160))
+    bio: Mapped[str | None] = mapped_column(Text)
+    hourly_rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    city: Mapped[str | None] = mapped_column(String(120))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    payout_method: Mapped[str | None] = mapped_column(String(32))
+    payout_account: Mapped[str | None] = mapped_column(String(64))
+    # Denormalised counters, updated in the same transaction as the event that changes them.
+    rating_sum: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    rating_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    completed_jobs: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    skills: Mapped[list[Skill]] = relationship(secondary=user_skills, lazy="raise", order_by=Skill.slug)
+    account: Mapped["Account | None"] = relationship(  # noqa: F821
+        primaryjoin="User.id == foreign(Account.user_id)", lazy="raise", viewonly=True, uselist=False
+    )
+
+    @property
+    def rating_avg(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @property
+    def balance_minor(self) -> int:
+        return self.account.balance_minor if self.account is not None else 0
+
+
+class RefreshToken(Base):
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,53 @@
+"""Application settings: one pydantic-settings class, read from `APP_*` environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # Empty means: start the embedded PostgreSQL in `data_dir` (see app/embedded.py).
+    database_url: str = ""
+    # Empty means: the in-process cache backend.
+    redis_url: str = ""
+    data_dir: Path = Path(".data")
+
+    secret_key: str = DEV_SECRET
+    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    platform_fee_bps: int = Field(default=1000, ge=0, le=10000)
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        """Accept the usual `postgres://` and `postgresql://` spellings; always talk asyncpg."""
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        if value and not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("APP_DATABASE_URL must be a PostgreSQL URL")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> "Settings":
+        if self.environment == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError("APP_SECRET_KEY must be set to a random string of 32+ characters in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
