@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -61,10 +62,12 @@ class Unprocessable(DomainError):
     status = 422
 
 
+class ServiceUnavailable(DomainError):
+    status = 503
+
+
 def problem_response(request: Request, status: int, detail: str, **extra: Any) -> JSONResponse:
-    body = Problem(
-        title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra
-    )
+    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
@@ -76,6 +79,27 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
         FieldError(loc=[str(p) if not isinstance(p, int) else p for p in e["loc"]], msg=e["msg"], type=e["type"])
         for e in exc.errors()
     ]
+
+
+CONSTRAINT_MESSAGES = {
+    "uq_users_email": "An account with this email already exists.",
+    "uq_applications_active_job_worker": "You already have an active application for this job.",
+    "uq_payments_escrow_job": "This job is funded already.",
+    "uq_reviews_job_reviewer_reviewee": "You have already reviewed this person for this job.",
+    "ck_jobs_hired_within_openings": "All openings of this job are filled.",
+    "ck_accounts_balance_non_negative": "The account balance would become negative.",
+}
+
+
+def constraint_name(exc: BaseException) -> str | None:
+    """The violated constraint's name, from the driver error SQLAlchemy wraps."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        name = getattr(seen, "constraint_name", None)
+        if name:
+            return str(name)
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -91,6 +115,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(request, exc.status_code, str(exc.detail))
 
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        name = constraint_name(exc)
+        detail = CONSTRAINT_MESSAGES.get(name or "", f"The request conflicts with existing data ({name}).")
+        return problem_response(request, 409, detail)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(request, 500, "An unexpected error occurred.")
@@ -98,7 +128,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem shape for the given statuses."""
-    return {
-        s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}}
-        for s in statuses
-    }
+    return {s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}} for s in statuses}

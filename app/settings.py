@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     access_token_ttl_seconds: int = Field(default=900, ge=60)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    # argon2 memory cost; the test suite lowers it to keep thousands of hashes fast.
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
 
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     platform_fee_bps: int = Field(default=1000, ge=0, le=10000)

@@ -8,8 +8,9 @@ Create Date: 2026-11-28 15:44:13.904173
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -67,9 +68,7 @@ def upgrade() -> None:
             "lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)",
             name=op.f("ck_users_location_range"),
         ),
-        sa.CheckConstraint(
-            "rating_count >= 0 AND rating_sum >= 0", name=op.f("ck_users_rating_non_negative")
-        ),
+        sa.CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name=op.f("ck_users_rating_non_negative")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -82,15 +81,9 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "kind = 'external' OR balance_minor >= 0", name=op.f("ck_accounts_balance_non_negative")
-        ),
-        sa.CheckConstraint(
-            "kind IN ('external', 'user', 'escrow', 'platform')", name=op.f("ck_accounts_kind")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_accounts_user_id_users"), ondelete="RESTRICT"
-        ),
+        sa.CheckConstraint("kind = 'external' OR balance_minor >= 0", name=op.f("ck_accounts_balance_non_negative")),
+        sa.CheckConstraint("kind IN ('external', 'user', 'escrow', 'platform')", name=op.f("ck_accounts_kind")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_accounts_user_id_users"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("code", name=op.f("uq_accounts_code")),
         sa.UniqueConstraint("user_id", name=op.f("uq_accounts_user_id")),
@@ -140,16 +133,12 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "(pay_type = 'hourly') = (hours IS NOT NULL)", name=op.f("ck_jobs_hours_iff_hourly")
-        ),
+        sa.CheckConstraint("(pay_type = 'hourly') = (hours IS NOT NULL)", name=op.f("ck_jobs_hours_iff_hourly")),
         sa.CheckConstraint(
             "escrow_status IN ('none', 'held', 'released', 'refunded')", name=op.f("ck_jobs_escrow_status")
         ),
         sa.CheckConstraint("pay_type IN ('fixed', 'hourly')", name=op.f("ck_jobs_pay_type")),
-        sa.CheckConstraint(
-            "status IN ('open', 'in_progress', 'completed', 'cancelled')", name=op.f("ck_jobs_status")
-        ),
+        sa.CheckConstraint("status IN ('open', 'in_progress', 'completed', 'cancelled')", name=op.f("ck_jobs_status")),
         sa.CheckConstraint("(lat IS NULL) = (lng IS NULL)", name=op.f("ck_jobs_location_pair")),
         sa.CheckConstraint("applications_count >= 0", name=op.f("ck_jobs_applications_count_non_negative")),
         sa.CheckConstraint(
@@ -170,9 +159,7 @@ def upgrade() -> None:
             name=op.f("fk_jobs_category_id_categories"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["client_id"], ["users.id"], name=op.f("fk_jobs_client_id_users"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["client_id"], ["users.id"], name=op.f("fk_jobs_client_id_users"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     # GET /users/{id}/jobs: a client's jobs, newest first
@@ -228,7 +215,6 @@ def upgrade() -> None:
         "refresh_tokens",
         sa.Column("jti", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("family", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
@@ -237,8 +223,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("jti", name=op.f("pk_refresh_tokens")),
     )
-    # POST /auth/refresh: revoke a whole token family on reuse
-    op.create_index(op.f("ix_refresh_tokens_family"), "refresh_tokens", ["family"], unique=False)
     # user deletes (FK support)
     op.create_index(op.f("ix_refresh_tokens_user_id"), "refresh_tokens", ["user_id"], unique=False)
     op.create_table(
@@ -275,9 +259,7 @@ def upgrade() -> None:
             "estimated_hours IS NULL OR estimated_hours > 0",
             name=op.f("ck_applications_estimated_hours_positive"),
         ),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_applications_job_id_jobs"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_applications_job_id_jobs"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["worker_id"], ["users.id"], name=op.f("fk_applications_worker_id_users"), ondelete="CASCADE"
         ),
@@ -309,9 +291,7 @@ def upgrade() -> None:
         "job_skills",
         sa.Column("job_id", sa.BigInteger(), nullable=False),
         sa.Column("skill_id", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_job_skills_job_id_jobs"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_job_skills_job_id_jobs"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["skill_id"], ["skills.id"], name=op.f("fk_job_skills_skill_id_skills"), ondelete="CASCADE"
         ),
@@ -332,13 +312,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("kind IN ('escrow', 'payout', 'refund', 'fee')", name=op.f("ck_payments_kind")),
-        sa.CheckConstraint(
-            "status IN ('held', 'released', 'refunded', 'completed')", name=op.f("ck_payments_status")
-        ),
+        sa.CheckConstraint("status IN ('held', 'released', 'refunded', 'completed')", name=op.f("ck_payments_status")),
         sa.CheckConstraint("amount_minor >= 0", name=op.f("ck_payments_amount_non_negative")),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_payments_job_id_jobs"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_payments_job_id_jobs"), ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(
             ["payee_id"], ["users.id"], name=op.f("fk_payments_payee_id_users"), ondelete="RESTRICT"
         ),
@@ -384,9 +360,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name=op.f("ck_reviews_rating_range")),
         sa.CheckConstraint("reviewer_id <> reviewee_id", name=op.f("ck_reviews_not_self")),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_reviews_job_id_jobs"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_reviews_job_id_jobs"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["reviewee_id"], ["users.id"], name=op.f("fk_reviews_reviewee_id_users"), ondelete="CASCADE"
         ),
@@ -451,14 +425,10 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_ledger_entries_account_id"), table_name="ledger_entries")
     op.drop_table("ledger_entries")
     op.drop_index("ix_reviews_reviewer_newest", table_name="reviews")
-    op.drop_index(
-        "ix_reviews_reviewee_unread", table_name="reviews", postgresql_where=sa.text("read_at IS NULL")
-    )
+    op.drop_index("ix_reviews_reviewee_unread", table_name="reviews", postgresql_where=sa.text("read_at IS NULL"))
     op.drop_index("ix_reviews_reviewee_newest", table_name="reviews")
     op.drop_table("reviews")
-    op.drop_index(
-        "uq_payments_escrow_job", table_name="payments", postgresql_where=sa.text("kind = 'escrow'")
-    )
+    op.drop_index("uq_payments_escrow_job", table_name="payments", postgresql_where=sa.text("kind = 'escrow'"))
     op.drop_index("ix_payments_payer_newest", table_name="payments")
     op.drop_index("ix_payments_payee_newest", table_name="payments")
     op.drop_index("ix_payments_job", table_name="payments")
@@ -476,7 +446,6 @@ def downgrade() -> None:
     op.drop_index("ix_user_skills_skill_user", table_name="user_skills")
     op.drop_table("user_skills")
     op.drop_index(op.f("ix_refresh_tokens_user_id"), table_name="refresh_tokens")
-    op.drop_index(op.f("ix_refresh_tokens_family"), table_name="refresh_tokens")
     op.drop_table("refresh_tokens")
     op.drop_index(
         "ix_jobs_open_search",
@@ -492,9 +461,7 @@ def downgrade() -> None:
         postgresql_using="gist",
         postgresql_where=sa.text("status = 'open' AND lat IS NOT NULL"),
     )
-    op.drop_index(
-        "ix_jobs_open_category_newest", table_name="jobs", postgresql_where=sa.text("status = 'open'")
-    )
+    op.drop_index("ix_jobs_open_category_newest", table_name="jobs", postgresql_where=sa.text("status = 'open'"))
     op.drop_index("ix_jobs_client_newest", table_name="jobs")
     op.drop_table("jobs")
     op.drop_table("idempotency_keys")

@@ -50,9 +50,13 @@ class Job(IdMixin, TimestampMixin, Base):
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)", name="location_range"),
         CheckConstraint("ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="period_order"),
         # GET /jobs (sort=newest): open jobs, newest first
-        Index("ix_jobs_open_newest", text("created_at DESC"), text("id DESC"), postgresql_where=text("status = 'open'")),
+        Index(
+            "ix_jobs_open_newest", text("created_at DESC"), text("id DESC"), postgresql_where=text("status = 'open'")
+        ),
         # GET /jobs (sort=pay, pay_min/pay_max): open jobs by pay rate
-        Index("ix_jobs_open_pay", text("pay_rate_minor DESC"), text("id DESC"), postgresql_where=text("status = 'open'")),
+        Index(
+            "ix_jobs_open_pay", text("pay_rate_minor DESC"), text("id DESC"), postgresql_where=text("status = 'open'")
+        ),
         # GET /jobs?category=: open jobs of one category, newest first
         Index(
             "ix_jobs_open_category_newest",

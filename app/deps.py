@@ -1,0 +1,82 @@
+"""Typed dependencies: the per-request unit of work, the caller, and role guards."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Forbidden, Unauthorized
+from app.models.enums import Role
+from app.security import Principal, decode_access_token
+from app.settings import Settings
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request: commit on success, roll back on error, both before the response.
+
+    `scope="function"` (below) makes FastAPI finish this dependency before it sends the response, so a
+    failing commit becomes a 5xx instead of a silent success. Work registered with `after_commit` runs
+    only once the commit succeeded (cache invalidation hooks in here).
+    """
+    async with request.app.state.sessionmaker() as session:
+        session.info["after_commit"] = []
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        for hook in session.info["after_commit"]:
+            await hook()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    session.info["after_commit"].append(hook)
+
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_optional_principal(
+    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The caller if a token was sent (a bad token is still a 401), else None for anonymous reads."""
+    return decode_access_token(token, settings) if token else None
+
+
+def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthorized("Authentication required.")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"Only {' or '.join(r.value for r in roles)} accounts may do this.")
+        return principal
+
+    return guard
+
+
+ClientPrincipal = Annotated[Principal, Depends(require_role(Role.client))]
+WorkerPrincipal = Annotated[Principal, Depends(require_role(Role.worker))]

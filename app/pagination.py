@@ -1,0 +1,40 @@
+"""Opaque keyset cursors: the sort-key values of the last row, as base64url JSON."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from app.errors import Unprocessable
+
+CursorValue = int | float | str | None
+
+
+def encode_cursor(values: tuple[Any, ...]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
+    """Decode and type-check a cursor against the sort key's column types; anything else is a 422."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError("wrong shape")
+        return tuple(_coerce(value, kind) for value, kind in zip(raw, kinds, strict=True))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Unprocessable("The cursor is malformed; pass back a next_cursor from a previous page.") from exc
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"expected {kind.__name__}")

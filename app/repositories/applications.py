@@ -1,0 +1,111 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, Row, and_, case, cast, func, literal, select, update
+from sqlalchemy.orm import aliased, joinedload
+
+from app.models import Application, Job, User, job_skills, user_skills
+from app.models.enums import ApplicationStatus
+from app.repositories.base import Repository, SortKey
+from app.repositories.geo import distance_km
+
+NEWEST = [SortKey(Application.created_at, datetime), SortKey(Application.id, int)]
+
+# Best-applicants score weights and the rating prior (issue #2): 5 virtual ratings of 3.0.
+PRIOR_COUNT, PRIOR_MEAN, DISTANCE_SCALE_KM, EXPERIENCE_CAP = 5, 3.0, 50.0, 20
+
+
+class ApplicationRepository(Repository[Application]):
+    model = Application
+
+    async def detail(self, application_id: int) -> Application | None:
+        return await self.get(application_id, joinedload(Application.worker), joinedload(Application.job))
+
+    async def for_job(
+        self, job_id: int, status: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[Application], str | None]:
+        stmt = select(Application).options(joinedload(Application.worker)).where(Application.job_id == job_id)
+        if status:
+            stmt = stmt.where(Application.status == status)
+        rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
+        return [r[0] for r in rows], next_cursor
+
+    async def for_worker(
+        self, worker_id: int, status: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[Application], str | None]:
+        stmt = select(Application).options(joinedload(Application.job)).where(Application.worker_id == worker_id)
+        if status:
+            stmt = stmt.where(Application.status == status)
+        rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
+        return [r[0] for r in rows], next_cursor
+
+    async def reject_pending(self, job_id: int) -> None:
+        await self.session.execute(
+            update(Application)
+            .where(Application.job_id == job_id, Application.status == ApplicationStatus.pending)
+            .values(status=ApplicationStatus.rejected, decided_at=func.now())
+        )
+
+    async def hired_worker_ids(self, job_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(Application.worker_id)
+            .where(Application.job_id == job_id, Application.status == ApplicationStatus.accepted)
+            .order_by(Application.id)
+        )
+        return list(rows)
+
+    async def is_hired(self, job_id: int, worker_id: int) -> bool:
+        found = await self.session.scalar(
+            select(Application.id).where(
+                Application.job_id == job_id,
+                Application.worker_id == worker_id,
+                Application.status == ApplicationStatus.accepted,
+            )
+        )
+        return found is not None
+
+    async def ranked(self, job_id: int, limit: int) -> list[Row[Any]]:
+        """Pending applications by score, computed in one statement however many applicants there are.
+
+        Rows: (Application with worker loaded, score, rating, skills, distance, experience, distance_km).
+        """
+        job = aliased(Job)
+        worker = aliased(User)
+        job_skill_count = (
+            select(func.count()).select_from(job_skills).where(job_skills.c.job_id == job_id).scalar_subquery()
+        )
+        shared_skills = (
+            select(func.count())
+            .select_from(user_skills)
+            .join(job_skills, and_(job_skills.c.skill_id == user_skills.c.skill_id, job_skills.c.job_id == job_id))
+            .where(user_skills.c.user_id == worker.id)
+            .scalar_subquery()
+        )
+        rating = (
+            (cast(worker.rating_sum, Float) + PRIOR_COUNT * PRIOR_MEAN) / (worker.rating_count + PRIOR_COUNT) - 1
+        ) / 4
+        skills = case(
+            (job_skill_count == 0, literal(1.0)), else_=cast(shared_skills, Float) / cast(job_skill_count, Float)
+        )
+        km = distance_km(job.lat, job.lng, worker.lat, worker.lng)
+        distance = func.coalesce(func.greatest(0.0, 1 - km / DISTANCE_SCALE_KM), 0.5)
+        experience = cast(func.least(worker.completed_jobs, EXPERIENCE_CAP), Float) / EXPERIENCE_CAP
+        score = 40 * rating + 25 * skills + 20 * distance + 15 * experience
+        stmt = (
+            select(
+                Application,
+                score.label("score"),
+                rating.label("rating"),
+                skills.label("skills"),
+                distance.label("distance"),
+                experience.label("experience"),
+                km.label("distance_km"),
+            )
+            .join(worker, worker.id == Application.worker_id)
+            .join(job, job.id == Application.job_id)
+            .options(joinedload(Application.worker.of_type(worker)))
+            .where(Application.job_id == job_id, Application.status == ApplicationStatus.pending)
+            .order_by(score.desc(), Application.created_at, Application.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).all())

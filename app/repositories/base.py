@@ -1,0 +1,67 @@
+"""A thin generic repository: holds the session; all SQL of the app lives in the repositories."""
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Row, Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.errors import NotFound
+from app.models import Base
+from app.pagination import decode_cursor, encode_cursor
+
+M = TypeVar("M", bound=Base)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a keyset order: the expression, its Python type (for cursor checks), direction."""
+
+    expr: ColumnElement[Any]
+    kind: type
+    descending: bool = True
+
+
+class Repository(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, id_: int, *options: ORMOption, for_update: bool = False) -> M | None:
+        stmt = select(self.model).where(self.model.id == id_).options(*options)  # type: ignore[attr-defined]
+        if for_update:
+            stmt = stmt.with_for_update(of=self.model)
+        return await self.session.scalar(stmt)
+
+    async def get_or_404(self, id_: int, *options: ORMOption, for_update: bool = False) -> M:
+        obj = await self.get(id_, *options, for_update=for_update)
+        if obj is None:
+            raise NotFound(f"{self.model.__name__} {id_} not found.")
+        return obj
+
+    async def add(self, obj: M) -> M:
+        self.session.add(obj)
+        await self.session.flush()
+        return obj
+
+    async def paginate(
+        self, stmt: Select[Any], keys: list[SortKey], cursor: str | None, limit: int
+    ) -> tuple[list[Row[Any]], str | None]:
+        """Keyset pagination: rows after the cursor in `keys` order, and the cursor of the next page."""
+        assert len({k.descending for k in keys}) == 1, "keyset keys must share one direction"
+        descending = keys[0].descending
+        exprs = [k.expr for k in keys]
+        if cursor is not None:
+            after = decode_cursor(cursor, tuple(k.kind for k in keys))
+            bound = tuple_(*exprs) < tuple_(*after) if descending else tuple_(*exprs) > tuple_(*after)
+            stmt = stmt.where(bound)
+        order = [e.desc() if descending else e.asc() for e in exprs]
+        labelled = [e.label(f"_sort{i}") for i, e in enumerate(exprs)]
+        rows = list((await self.session.execute(stmt.add_columns(*labelled).order_by(*order).limit(limit + 1))).all())
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        last = rows[-1]
+        return rows, encode_cursor(tuple(getattr(last, f"_sort{i}") for i in range(len(keys))))

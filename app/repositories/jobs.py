@@ -1,0 +1,95 @@
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Row, exists, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.errors import NotFound, Unprocessable
+from app.models import Category, Job, Skill, job_skills
+from app.models.enums import JobStatus
+from app.repositories.base import Repository, SortKey
+from app.repositories.geo import distance_km, within_box
+
+JOB_READ_OPTIONS = (joinedload(Job.client), joinedload(Job.category), selectinload(Job.skills))
+
+
+@dataclass(frozen=True)
+class JobSearch:
+    q: str | None = None
+    category: str | None = None
+    skills: Sequence[str] = field(default_factory=tuple)
+    pay_min: int | None = None
+    pay_max: int | None = None
+    near: tuple[float, float] | None = None
+    radius_km: float = 50.0
+    sort: Literal["newest", "pay", "distance"] = "newest"
+
+
+class JobRepository(Repository[Job]):
+    model = Job
+
+    async def detail(self, job_id: int) -> Job:
+        """The job with everything JobRead shows (client, category, skills)."""
+        return await self.get_or_404(job_id, *JOB_READ_OPTIONS)
+
+    async def lock(self, job_id: int, *options: ORMOption) -> Job:
+        """The job row, locked until the transaction ends: money and hiring on one job are serialised."""
+        return await self.get_or_404(job_id, *options, for_update=True)
+
+    async def search(self, f: JobSearch, cursor: str | None, limit: int) -> tuple[list[Row[Any]], str | None]:
+        """Open jobs matching the filters; rows are (Job, distance_km or None)."""
+        dist = distance_km(Job.lat, Job.lng, f.near[0], f.near[1]) if f.near else None
+        stmt = select(Job, (dist if dist is not None else func.cast(None, Job.lat.type)).label("distance_km"))
+        stmt = stmt.options(*JOB_READ_OPTIONS).where(Job.status == JobStatus.open)
+        if f.q:
+            stmt = stmt.where(Job.search_vector.op("@@")(func.websearch_to_tsquery("english", f.q)))
+        if f.category:
+            stmt = stmt.where(
+                Job.category_id == select(Category.id).where(Category.slug == f.category).scalar_subquery()
+            )
+        if f.skills:
+            stmt = stmt.where(
+                exists()
+                .where(job_skills.c.job_id == Job.id)
+                .where(job_skills.c.skill_id.in_(select(Skill.id).where(Skill.slug.in_(list(f.skills)))))
+            )
+        if f.pay_min is not None:
+            stmt = stmt.where(Job.pay_rate_minor >= f.pay_min)
+        if f.pay_max is not None:
+            stmt = stmt.where(Job.pay_rate_minor <= f.pay_max)
+        if f.near and dist is not None:
+            stmt = stmt.where(within_box(Job.lat, Job.lng, f.near[0], f.near[1], f.radius_km), dist <= f.radius_km)
+        if f.sort == "distance":
+            if dist is None:
+                raise Unprocessable("sort=distance needs near=lat,lng.")
+            keys = [SortKey(dist, float, descending=False), SortKey(Job.id, int, descending=False)]
+        elif f.sort == "pay":
+            keys = [SortKey(Job.pay_rate_minor, int), SortKey(Job.id, int)]
+        else:
+            keys = [SortKey(Job.created_at, datetime), SortKey(Job.id, int)]
+        return await self.paginate(stmt, keys, cursor, limit)
+
+    async def by_client(
+        self, client_id: int, statuses: Sequence[str], cursor: str | None, limit: int
+    ) -> tuple[list[Job], str | None]:
+        stmt = select(Job).options(*JOB_READ_OPTIONS).where(Job.client_id == client_id, Job.status.in_(statuses))
+        rows, next_cursor = await self.paginate(
+            stmt, [SortKey(Job.created_at, datetime), SortKey(Job.id, int)], cursor, limit
+        )
+        return [r[0] for r in rows], next_cursor
+
+    async def count_application(self, job_id: int, delta: int, *, require_open: bool) -> bool:
+        """Adjust applications_count atomically; with require_open, only while the job is open."""
+        stmt = update(Job).where(Job.id == job_id).values(applications_count=Job.applications_count + delta)
+        if require_open:
+            stmt = stmt.where(Job.status == JobStatus.open)
+        return await self.session.scalar(stmt.returning(Job.id)) is not None
+
+    async def status_of(self, job_id: int) -> str:
+        status = await self.session.scalar(select(Job.status).where(Job.id == job_id))
+        if status is None:
+            raise NotFound(f"Job {job_id} not found.")
+        return status

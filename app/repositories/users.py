@@ -1,0 +1,70 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.errors import NotFound
+from app.models import RefreshToken, User
+from app.repositories.base import Repository
+
+
+class UserRepository(Repository[User]):
+    model = User
+
+    async def by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email.lower()))
+
+    async def profile(self, user_id: int) -> User:
+        """A user with what their profile shows (skills) and their balance (account)."""
+        user = await self.get(user_id, selectinload(User.skills), joinedload(User.account))
+        if user is None:
+            raise NotFound(f"User {user_id} not found.")
+        return user
+
+    async def exists(self, user_id: int) -> bool:
+        return bool(await self.session.scalar(select(func.count()).where(User.id == user_id)))
+
+    async def add_rating(self, user_id: int, rating: int) -> None:
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(rating_sum=User.rating_sum + rating, rating_count=User.rating_count + 1)
+        )
+
+    async def count_completed_job(self, user_ids: list[int]) -> None:
+        await self.session.execute(
+            update(User).where(User.id.in_(user_ids)).values(completed_jobs=User.completed_jobs + 1)
+        )
+
+
+class RefreshTokenRepository(Repository[RefreshToken]):
+    model = RefreshToken
+
+    async def issue(self, jti: str, user_id: int, ttl_seconds: int) -> None:
+        expires = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
+        self.session.add(RefreshToken(jti=jti, user_id=user_id, expires_at=expires))
+        await self.session.flush()
+
+    async def consume(self, jti: str) -> int | None:
+        """Mark a live token used, atomically (a concurrent second use finds it used); its user, or None."""
+        user_id: int | None = await self.session.scalar(
+            update(RefreshToken)
+            .where(
+                RefreshToken.jti == jti,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > func.now(),
+            )
+            .values(used_at=func.now())
+            .returning(RefreshToken.user_id)
+        )
+        return user_id
+
+    async def revoke(self, jti: str) -> bool:
+        revoked = await self.session.scalar(
+            update(RefreshToken)
+            .where(RefreshToken.jti == jti, RefreshToken.revoked_at.is_(None), RefreshToken.used_at.is_(None))
+            .values(revoked_at=func.now())
+            .returning(RefreshToken.jti)
+        )
+        return revoked is not None

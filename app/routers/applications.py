@@ -1,0 +1,130 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, WorkerPrincipal
+from app.errors import NotFound, problem_responses
+from app.repositories.applications import ApplicationRepository
+from app.routers.jobs import JobForOwner
+from app.routers.params import Cursor, Limit
+from app.schemas.applications import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationStatusName,
+    JobApplicationRead,
+    RankedApplicant,
+    ScoreParts,
+)
+from app.schemas.common import Page
+from app.services.applications import ApplicationService
+
+router = APIRouter(tags=["applications"])
+
+
+@router.post(
+    "/jobs/{job_id}/applications",
+    status_code=201,
+    response_model=ApplicationDetail,
+    operation_id="create_application",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_application(
+    job_id: int, data: ApplicationCreate, principal: WorkerPrincipal, session: SessionDep
+) -> ApplicationDetail:
+    """Apply to an open job (workers only). One active application per worker and job."""
+    return ApplicationDetail.model_validate(await ApplicationService(session).apply(principal, job_id, data))
+
+
+@router.get(
+    "/jobs/{job_id}/applications",
+    response_model=Page[JobApplicationRead],
+    operation_id="list_job_applications",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_job_applications(
+    job: JobForOwner,
+    session: SessionDep,
+    status: ApplicationStatusName | None = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[JobApplicationRead]:
+    items, next_cursor = await ApplicationRepository(session).for_job(job.id, status, cursor, limit)
+    return Page(items=[JobApplicationRead.model_validate(a) for a in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/jobs/{job_id}/best-applicants",
+    response_model=list[RankedApplicant],
+    operation_id="list_best_applicants",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_best_applicants(
+    job: JobForOwner, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[RankedApplicant]:
+    """Pending applications ranked by score = 40 rating + 25 skills + 20 distance + 15 experience."""
+    rows = await ApplicationRepository(session).ranked(job.id, limit)
+    return [
+        RankedApplicant(
+            score=round(row.score, 4),
+            parts=ScoreParts(
+                rating=round(row.rating, 4),
+                skills=round(row.skills, 4),
+                distance=round(row.distance, 4),
+                experience=round(row.experience, 4),
+            ),
+            distance_km=None if row.distance_km is None else round(row.distance_km, 3),
+            application=JobApplicationRead.model_validate(row.Application),
+        )
+        for row in rows
+    ]
+
+
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationDetail,
+    operation_id="get_application",
+    responses=problem_responses(401, 404),
+)
+async def get_application(application_id: int, principal: CurrentPrincipal, session: SessionDep) -> ApplicationDetail:
+    """Visible to its worker, the job's owner and admins; to anyone else it does not exist."""
+    application = await ApplicationRepository(session).detail(application_id)
+    if application is None or not (
+        principal.is_admin or principal.id in (application.worker_id, application.job.client_id)
+    ):
+        raise NotFound(f"Application {application_id} not found.")
+    return ApplicationDetail.model_validate(application)
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response_model=ApplicationDetail,
+    operation_id="withdraw_application",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def withdraw_application(
+    application_id: int, principal: WorkerPrincipal, session: SessionDep
+) -> ApplicationDetail:
+    return ApplicationDetail.model_validate(await ApplicationService(session).withdraw(principal, application_id))
+
+
+@router.post(
+    "/applications/{application_id}/accept",
+    response_model=ApplicationDetail,
+    operation_id="accept_application",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def accept_application(application_id: int, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
+    """Hire the applicant. Filling the last opening starts the job and rejects the other pending applicants."""
+    service = ApplicationService(session)
+    return ApplicationDetail.model_validate(await service.decide(principal, application_id, accept=True))
+
+
+@router.post(
+    "/applications/{application_id}/reject",
+    response_model=ApplicationDetail,
+    operation_id="reject_application",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def reject_application(application_id: int, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
+    service = ApplicationService(session)
+    return ApplicationDetail.model_validate(await service.decide(principal, application_id, accept=False))

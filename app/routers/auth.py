@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.deps import SessionDep, SettingsDep
+from app.errors import problem_responses
+from app.schemas.auth import RefreshIn, RegisterIn, TokenPair
+from app.schemas.users import Account
+from app.services.auth import AuthService
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/register",
+    status_code=201,
+    response_model=Account,
+    operation_id="register",
+    responses=problem_responses(409, 422),
+)
+async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep) -> Account:
+    user = await AuthService(session, settings).register(data)
+    return Account.of(user, settings.currency)
+
+
+@router.post("/token", response_model=TokenPair, operation_id="create_token", responses=problem_responses(401, 422))
+async def create_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+) -> TokenPair:
+    """OAuth2 password flow: `username` is the email. Used by the docs' Authorize button."""
+    return await AuthService(session, settings).login(form.username, form.password)
+
+
+@router.post("/refresh", response_model=TokenPair, operation_id="refresh_token", responses=problem_responses(401, 422))
+async def refresh_token(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old refresh token stops working (rotation)."""
+    return await AuthService(session, settings).refresh(data.refresh_token)
+
+
+@router.post(
+    "/logout", status_code=204, response_class=Response, operation_id="logout", responses=problem_responses(422)
+)
+async def logout(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> Response:
+    """Revoke a refresh token. Access tokens are short-lived and expire on their own."""
+    await AuthService(session, settings).logout(data.refresh_token)
+    return Response(status_code=204)

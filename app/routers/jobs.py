@@ -1,0 +1,113 @@
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
+from app.errors import Forbidden, Unprocessable, problem_responses
+from app.models import Job
+from app.repositories.jobs import JobRepository, JobSearch
+from app.routers.params import Cursor, Limit
+from app.schemas.common import Page, Slug
+from app.schemas.jobs import JobCreate, JobRead, JobUpdate
+from app.services.jobs import JobService
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+def parse_near(near: str | None) -> tuple[float, float] | None:
+    if near is None:
+        return None
+    try:
+        lat_s, lng_s = near.split(",")
+        lat, lng = float(lat_s), float(lng_s)
+    except ValueError as exc:
+        raise Unprocessable("near must be 'lat,lng', e.g. near=52.52,13.40") from exc
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise Unprocessable("near is out of range (lat -90..90, lng -180..180)")
+    return lat, lng
+
+
+async def job_for_owner_or_admin(job_id: int, principal: CurrentPrincipal, session: SessionDep) -> Job:
+    """The job, if the caller owns it or is an admin (the job itself is public, so others get 403)."""
+    job = await JobRepository(session).get_or_404(job_id)
+    if job.client_id != principal.id and not principal.is_admin:
+        raise Forbidden("Only the job's owner and admins can see its applications.")
+    return job
+
+
+JobForOwner = Annotated[Job, Depends(job_for_owner_or_admin)]
+
+
+@router.get("", response_model=Page[JobRead], operation_id="list_jobs", responses=problem_responses(422))
+async def list_jobs(
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Full-text search")] = None,
+    category: Slug | None = None,
+    skill: Annotated[list[Slug] | None, Query(max_length=20, description="Any of these skills")] = None,
+    pay_min: Annotated[int | None, Query(ge=0)] = None,
+    pay_max: Annotated[int | None, Query(ge=0)] = None,
+    near: Annotated[str | None, Query(max_length=64, description="lat,lng")] = None,
+    radius_km: Annotated[float, Query(gt=0, le=1000)] = 50.0,
+    sort: Literal["newest", "pay", "distance"] = "newest",
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[JobRead]:
+    """Open jobs. `sort=distance` (nearest first) needs `near`; `near` limits results to `radius_km`."""
+    search = JobSearch(
+        q=q,
+        category=category,
+        skills=tuple(skill or ()),
+        pay_min=pay_min,
+        pay_max=pay_max,
+        near=parse_near(near),
+        radius_km=radius_km,
+        sort=sort,
+    )
+    rows, next_cursor = await JobRepository(session).search(search, cursor, limit)
+    return Page(items=[JobRead.of(job, settings.currency, dist) for job, dist, *_ in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "", status_code=201, response_model=JobRead, operation_id="create_job", responses=problem_responses(401, 403, 422)
+)
+async def create_job(
+    data: JobCreate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
+) -> JobRead:
+    return JobRead.of(await JobService(session, settings).create(principal, data), settings.currency)
+
+
+@router.get("/{job_id}", response_model=JobRead, operation_id="get_job", responses=problem_responses(404))
+async def get_job(job_id: int, session: SessionDep, settings: SettingsDep) -> JobRead:
+    return JobRead.of(await JobRepository(session).detail(job_id), settings.currency)
+
+
+@router.patch(
+    "/{job_id}", response_model=JobRead, operation_id="update_job", responses=problem_responses(401, 403, 404, 409, 422)
+)
+async def update_job(
+    job_id: int, data: JobUpdate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
+) -> JobRead:
+    return JobRead.of(await JobService(session, settings).update(principal, job_id, data), settings.currency)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobRead,
+    operation_id="cancel_job",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def cancel_job(job_id: int, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
+    """Cancel an open or in-progress job; a funded escrow is refunded to the client."""
+    return JobRead.of(await JobService(session, settings).cancel(principal, job_id), settings.currency)
+
+
+@router.post(
+    "/{job_id}/complete",
+    response_model=JobRead,
+    operation_id="complete_job",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def complete_job(job_id: int, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
+    """Complete an in-progress, funded job: the escrow is paid out to the hired workers, less the fee."""
+    return JobRead.of(await JobService(session, settings).complete(principal, job_id), settings.currency)

@@ -1,0 +1,50 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+
+from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
+from app.errors import BadRequest, NotFound, problem_responses
+from app.repositories.payments import PaymentRepository
+from app.schemas.payments import PaymentCreate, PaymentRead
+from app.services.payments import PaymentService
+
+router = APIRouter(tags=["payments"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=255, description="Required. Repeat it to retry safely."),
+]
+
+
+@router.post(
+    "/jobs/{job_id}/payments",
+    status_code=201,
+    response_model=PaymentRead,
+    operation_id="fund_job",
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+)
+async def fund_job(
+    job_id: int,
+    data: PaymentCreate,
+    principal: ClientPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> PaymentRead:
+    """Fund the job's escrow with exactly its total_cost_minor. The same key and request replay the answer."""
+    if not idempotency_key:
+        raise BadRequest("The Idempotency-Key header is required.")
+    return await PaymentService(session, settings).fund(principal, job_id, data, idempotency_key)
+
+
+@router.get(
+    "/payments/{payment_id}",
+    response_model=PaymentRead,
+    operation_id="get_payment",
+    responses=problem_responses(401, 404),
+)
+async def get_payment(payment_id: int, principal: CurrentPrincipal, session: SessionDep) -> PaymentRead:
+    payment = await PaymentRepository(session).get(payment_id)
+    if payment is None or not (principal.is_admin or principal.id in (payment.payer_id, payment.payee_id)):
+        raise NotFound(f"Payment {payment_id} not found.")
+    return PaymentRead.model_validate(payment)

@@ -1,0 +1,156 @@
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
+from app.errors import Forbidden, NotFound, problem_responses
+from app.models.enums import JobStatus
+from app.repositories.applications import ApplicationRepository
+from app.repositories.jobs import JobRepository
+from app.repositories.payments import PaymentRepository
+from app.repositories.reviews import ReviewRepository
+from app.repositories.users import UserRepository
+from app.routers.params import Cursor, Limit
+from app.schemas.applications import ApplicationStatusName, MyApplicationRead
+from app.schemas.common import Page
+from app.schemas.jobs import JobRead
+from app.schemas.payments import PaymentRead
+from app.schemas.reviews import ReceivedReviewsPage, ReviewRead
+from app.schemas.users import Account, ProfileUpdate, PublicProfile
+from app.security import Principal
+from app.services.users import UserService
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+JobStatusName = Literal["open", "in_progress", "completed", "cancelled"]
+
+
+def sees_private(principal: Principal | None, user_id: int) -> bool:
+    return principal is not None and (principal.id == user_id or principal.is_admin)
+
+
+# /users/me routes come first so "me" is never parsed as a user id.
+
+
+@router.get("/me", response_model=Account, operation_id="get_me", responses=problem_responses(401))
+async def get_me(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> Account:
+    return Account.of(await UserRepository(session).profile(principal.id), settings.currency)
+
+
+@router.patch("/me", response_model=Account, operation_id="update_me", responses=problem_responses(401, 422))
+async def update_me(
+    data: ProfileUpdate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> Account:
+    return Account.of(await UserService(session).update_profile(principal.id, data), settings.currency)
+
+
+@router.get(
+    "/me/applications",
+    response_model=Page[MyApplicationRead],
+    operation_id="list_my_applications",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_my_applications(
+    principal: WorkerPrincipal,
+    session: SessionDep,
+    status: ApplicationStatusName | None = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[MyApplicationRead]:
+    items, next_cursor = await ApplicationRepository(session).for_worker(principal.id, status, cursor, limit)
+    return Page(items=[MyApplicationRead.model_validate(a) for a in items], next_cursor=next_cursor)
+
+
+@router.get("/{user_id}", response_model=PublicProfile, operation_id="get_user", responses=problem_responses(404))
+async def get_user(user_id: int, principal: OptionalPrincipal, session: SessionDep) -> PublicProfile:
+    """A public profile; email and phone only for the user themself or an admin."""
+    user = await UserRepository(session).profile(user_id)
+    return PublicProfile.of(user, private=sees_private(principal, user_id))
+
+
+@router.get(
+    "/{user_id}/reviews",
+    response_model=ReceivedReviewsPage,
+    operation_id="list_user_reviews",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_user_reviews(
+    user_id: int,
+    principal: OptionalPrincipal,
+    session: SessionDep,
+    filter: Annotated[Literal["all", "recent", "unread"], Query(description="recent: last 7 days")] = "all",
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> ReceivedReviewsPage:
+    """Reviews the user received, newest first, with their rating summary. `unread` is for the user only."""
+    if filter == "unread" and (principal is None or principal.id != user_id):
+        raise Forbidden("Only the user can list their unread reviews.")
+    user = await UserRepository(session).get_or_404(user_id)
+    items, next_cursor = await ReviewRepository(session).received(user_id, filter, cursor, limit)
+    return ReceivedReviewsPage(
+        items=[ReviewRead.model_validate(r) for r in items],
+        next_cursor=next_cursor,
+        rating_avg=user.rating_avg,
+        rating_count=user.rating_count,
+    )
+
+
+@router.get(
+    "/{user_id}/reviews/given",
+    response_model=Page[ReviewRead],
+    operation_id="list_user_given_reviews",
+    responses=problem_responses(404, 422),
+)
+async def list_user_given_reviews(
+    user_id: int, session: SessionDep, limit: Limit = 20, cursor: Cursor = None
+) -> Page[ReviewRead]:
+    if not await UserRepository(session).exists(user_id):
+        raise NotFound(f"User {user_id} not found.")
+    items, next_cursor = await ReviewRepository(session).given(user_id, cursor, limit)
+    return Page(items=[ReviewRead.model_validate(r) for r in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{user_id}/jobs",
+    response_model=Page[JobRead],
+    operation_id="list_user_jobs",
+    responses=problem_responses(404, 422),
+)
+async def list_user_jobs(
+    user_id: int,
+    principal: OptionalPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    status: JobStatusName | None = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[JobRead]:
+    """Jobs the client posted, newest first. Cancelled jobs only for the owner and admins."""
+    if not await UserRepository(session).exists(user_id):
+        raise NotFound(f"User {user_id} not found.")
+    visible = [s.value for s in JobStatus]
+    if not sees_private(principal, user_id):
+        visible.remove(JobStatus.cancelled)
+    statuses = [status] if status in visible else ([] if status else visible)
+    items, next_cursor = await JobRepository(session).by_client(user_id, statuses, cursor, limit)
+    return Page(items=[JobRead.of(j, settings.currency) for j in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{user_id}/payments",
+    response_model=Page[PaymentRead],
+    operation_id="list_user_payments",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_user_payments(
+    user_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[PaymentRead]:
+    """Payments where the user is payer or payee, newest first. Only the user and admins."""
+    if not sees_private(principal, user_id):
+        raise Forbidden("Only the user and admins can see a user's payments.")
+    items, next_cursor = await PaymentRepository(session).for_user(user_id, cursor, limit)
+    return Page(items=[PaymentRead.model_validate(p) for p in items], next_cursor=next_cursor)

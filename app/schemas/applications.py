@@ -1,0 +1,59 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from app.schemas.common import Input, MinorAmount, Output
+from app.schemas.jobs import JobSummary
+from app.schemas.users import WorkerSummary
+
+ApplicationStatusName = Literal["pending", "accepted", "rejected", "withdrawn"]
+
+
+class ApplicationCreate(Input):
+    cover_letter: str = Field("", max_length=5000)
+    bid_minor: MinorAmount | None = None
+    estimated_hours: int | None = Field(None, gt=0, le=10_000, strict=True)
+
+
+class ApplicationRead(Output):
+    id: int
+    job_id: int
+    worker_id: int
+    status: ApplicationStatusName
+    cover_letter: str
+    bid_minor: int | None
+    estimated_hours: int | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class JobApplicationRead(ApplicationRead):
+    """An application as the job's owner sees it: with the worker's summary."""
+
+    worker: WorkerSummary
+
+
+class MyApplicationRead(ApplicationRead):
+    """An application as its worker sees it: with the job's summary."""
+
+    job: JobSummary
+
+
+class ApplicationDetail(ApplicationRead):
+    worker: WorkerSummary
+    job: JobSummary
+
+
+class ScoreParts(Output):
+    rating: float = Field(description="((n*avg + 5*3.0)/(n+5) - 1)/4 over the worker's n received ratings")
+    skills: float = Field(description="share of the job's skills the worker has (1 if the job lists none)")
+    distance: float = Field(description="max(0, 1 - km/50) when both have a location, else 0.5")
+    experience: float = Field(description="min(completed_jobs, 20)/20")
+
+
+class RankedApplicant(Output):
+    score: float = Field(description="40*rating + 25*skills + 20*distance + 15*experience, in [0, 100]")
+    parts: ScoreParts
+    distance_km: float | None
+    application: JobApplicationRead

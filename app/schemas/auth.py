@@ -1,0 +1,23 @@
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from app.schemas.common import Input, Output
+
+
+class RegisterIn(Input):
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=8, max_length=128)
+    full_name: str = Field(min_length=1, max_length=120)
+    role: Literal["client", "worker"]
+
+
+class TokenPair(Output):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class RefreshIn(Input):
+    refresh_token: str = Field(min_length=1, max_length=256)

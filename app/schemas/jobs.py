@@ -1,0 +1,128 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from app.models.job import Job
+from app.schemas.common import (
+    AwareDatetime,
+    CatalogItem,
+    Input,
+    Location,
+    LocationRead,
+    MinorAmount,
+    Output,
+    Slug,
+)
+
+
+class _JobFields(Input):
+    @model_validator(mode="after")
+    def _check_period(self) -> "_JobFields":
+        starts, ends = getattr(self, "starts_at", None), getattr(self, "ends_at", None)
+        if starts and ends and ends <= starts:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class JobCreate(_JobFields):
+    title: str = Field(min_length=3, max_length=120)
+    description: str = Field("", max_length=5000)
+    category: Slug
+    skills: list[Slug] = Field(default_factory=list, max_length=20)
+    pay_type: Literal["fixed", "hourly"]
+    pay_rate_minor: MinorAmount
+    hours: int | None = Field(None, gt=0, le=10_000, strict=True, description="Whole hours; hourly jobs only.")
+    openings: int = Field(1, ge=1, le=50, strict=True)
+    location: Location | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _hours_iff_hourly(self) -> "JobCreate":
+        if self.pay_type == "hourly" and self.hours is None:
+            raise ValueError("hours is required for an hourly job")
+        if self.pay_type == "fixed" and self.hours is not None:
+            raise ValueError("hours is only for hourly jobs")
+        return self
+
+
+class JobUpdate(_JobFields):
+    """Partial update while the job is open and nobody is hired; the total cost is recomputed."""
+
+    title: str | None = Field(None, min_length=3, max_length=120)
+    description: str | None = Field(None, max_length=5000)
+    category: Slug | None = None
+    skills: list[Slug] | None = Field(None, max_length=20)
+    pay_type: Literal["fixed", "hourly"] | None = None
+    pay_rate_minor: MinorAmount | None = None
+    hours: int | None = Field(None, gt=0, le=10_000, strict=True)
+    openings: int | None = Field(None, ge=1, le=50, strict=True)
+    location: Location | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> "JobUpdate":
+        for name in ("title", "description", "category", "skills", "pay_type", "pay_rate_minor", "openings"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class ClientSummary(Output):
+    id: int
+    full_name: str
+    rating_avg: float | None
+
+
+class JobRead(Output):
+    id: int
+    title: str
+    description: str
+    status: Literal["open", "in_progress", "completed", "cancelled"]
+    category: CatalogItem
+    skills: list[CatalogItem]
+    pay_type: Literal["fixed", "hourly"]
+    pay_rate_minor: int
+    hours: int | None
+    openings: int
+    hired_count: int
+    applications_count: int
+    total_cost_minor: int
+    currency: str
+    funded: bool = Field(description="True while the job's escrow holds its total cost.")
+    escrow_status: Literal["none", "held", "released", "refunded"]
+    location: LocationRead | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    client: ClientSummary
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    distance_km: float | None = Field(None, description="Only in searches with `near`.")
+
+    @classmethod
+    def of(cls, job: Job, currency: str, distance_km: float | None = None) -> "JobRead":
+        location = LocationRead(city=job.city, lat=job.lat, lng=job.lng) if job.lat is not None else None
+        data = {
+            name: getattr(job, name) for name in cls.model_fields if name not in {"currency", "location", "distance_km"}
+        }
+        return cls.model_validate(
+            {
+                **data,
+                "currency": currency,
+                "location": location,
+                "distance_km": None if distance_km is None else round(distance_km, 3),
+            }
+        )
+
+
+class JobSummary(Output):
+    id: int
+    title: str
+    status: str
+    pay_type: str
+    pay_rate_minor: int
+    client_id: int

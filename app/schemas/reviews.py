@@ -1,0 +1,33 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.schemas.common import Input, Output, Page, UserRef
+
+
+class ReviewCreate(Input):
+    reviewee_id: int = Field(gt=0, strict=True)
+    rating: Annotated[int, Field(ge=1, le=5, strict=True)]
+    comment: str = Field("", max_length=2000)
+
+
+class JobRef(Output):
+    id: int
+    title: str
+
+
+class ReviewRead(Output):
+    id: int
+    job: JobRef
+    reviewer: UserRef
+    reviewee: UserRef
+    rating: int
+    comment: str
+    read_at: datetime | None
+    created_at: datetime
+
+
+class ReceivedReviewsPage(Page[ReviewRead]):
+    rating_avg: float | None
+    rating_count: int

@@ -1,0 +1,1 @@
+"""Use cases that span several repositories or have side effects (money, hiring, ratings)."""

@@ -1,0 +1,130 @@
+"""Escrow: funding, release on completion, refund on cancellation. Every movement is double-entry."""
+
+import hashlib
+import json
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, Forbidden, Unprocessable
+from app.models import Job, Payment
+from app.models.enums import AccountKind, EscrowStatus, JobStatus, PaymentKind, PaymentStatus
+from app.repositories.jobs import JobRepository
+from app.repositories.payments import (
+    EXTERNAL_FUNDING,
+    PLATFORM_FEES,
+    PaymentRepository,
+    escrow_account_code,
+    user_account_code,
+)
+from app.schemas.payments import PaymentCreate, PaymentRead
+from app.security import Principal
+from app.settings import Settings
+
+FUNDABLE = {JobStatus.open, JobStatus.in_progress}
+
+
+def payout_per_worker(total_minor: int, hired_count: int, fee_bps: int) -> int:
+    """floor(share * (10000 - fee_bps) / 10000) with share = total // hired_count (integer arithmetic)."""
+    share = total_minor // hired_count
+    return share * (10_000 - fee_bps) // 10_000
+
+
+class PaymentService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.payments = PaymentRepository(session)
+        self.jobs = JobRepository(session)
+        self.settings = settings
+
+    async def fund(self, principal: Principal, job_id: int, data: PaymentCreate, key: str) -> PaymentRead:
+        """Fund a job's escrow, exactly once per (user, Idempotency-Key)."""
+        request_hash = hashlib.sha256(
+            json.dumps({"job_id": job_id, "body": data.model_dump(mode="json")}, sort_keys=True).encode()
+        ).hexdigest()
+        if not await self.payments.claim_key(principal.id, key, request_hash):
+            stored = await self.payments.stored_key(principal.id, key)
+            if stored.request_hash != request_hash:
+                raise Unprocessable("This Idempotency-Key was used with a different request.")
+            return PaymentRead.model_validate(stored.response_body)
+
+        job = await self.jobs.lock(job_id)
+        if job.client_id != principal.id:
+            raise Forbidden("Only the job's owner can fund it.")
+        if job.status not in FUNDABLE:
+            raise Conflict(f"A {job.status} job cannot be funded.")
+        if job.escrow_status != EscrowStatus.none:
+            raise Conflict("This job is funded already.")
+        if data.amount_minor != job.total_cost_minor:
+            raise Unprocessable(f"amount_minor must equal the job's total_cost_minor ({job.total_cost_minor}).")
+
+        escrow = Payment(
+            job_id=job.id,
+            kind=PaymentKind.escrow,
+            status=PaymentStatus.held,
+            amount_minor=job.total_cost_minor,
+            currency=self.settings.currency,
+            payer_id=job.client_id,
+        )
+        external = await self.payments.account_id(EXTERNAL_FUNDING, AccountKind.external)
+        held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
+        await self.payments.record(escrow, [(external, -job.total_cost_minor), (held, job.total_cost_minor)])
+        job.escrow_status = EscrowStatus.held
+        answer = PaymentRead.model_validate(escrow)
+        await self.payments.answer_key(principal.id, key, 201, answer.model_dump(mode="json"))
+        return answer
+
+    async def release(self, job: Job, worker_ids: list[int]) -> None:
+        """Pay each hired worker their share less the platform fee; the rest goes to the platform."""
+        escrow = await self.payments.escrow_of(job.id)
+        assert escrow is not None and worker_ids
+        held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
+        payout = payout_per_worker(job.total_cost_minor, len(worker_ids), self.settings.platform_fee_bps)
+        for worker_id in worker_ids:
+            account = await self.payments.account_id(user_account_code(worker_id), AccountKind.user, worker_id)
+            await self.payments.record(
+                Payment(
+                    job_id=job.id,
+                    kind=PaymentKind.payout,
+                    status=PaymentStatus.completed,
+                    amount_minor=payout,
+                    currency=escrow.currency,
+                    payer_id=job.client_id,
+                    payee_id=worker_id,
+                ),
+                [(held, -payout), (account, payout)],
+            )
+        fee = job.total_cost_minor - payout * len(worker_ids)
+        if fee:
+            platform = await self.payments.account_id(PLATFORM_FEES, AccountKind.platform)
+            await self.payments.record(
+                Payment(
+                    job_id=job.id,
+                    kind=PaymentKind.fee,
+                    status=PaymentStatus.completed,
+                    amount_minor=fee,
+                    currency=escrow.currency,
+                    payer_id=job.client_id,
+                ),
+                [(held, -fee), (platform, fee)],
+            )
+        await self.payments.set_status(escrow, PaymentStatus.released)
+        job.escrow_status = EscrowStatus.released
+
+    async def refund(self, job: Job) -> None:
+        """Return a held escrow to the client (back to where the money came from)."""
+        escrow = await self.payments.escrow_of(job.id)
+        assert escrow is not None
+        held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
+        external = await self.payments.account_id(EXTERNAL_FUNDING, AccountKind.external)
+        await self.payments.record(
+            Payment(
+                job_id=job.id,
+                kind=PaymentKind.refund,
+                status=PaymentStatus.completed,
+                amount_minor=escrow.amount_minor,
+                currency=escrow.currency,
+                payee_id=job.client_id,
+            ),
+            [(held, -escrow.amount_minor), (external, escrow.amount_minor)],
+        )
+        await self.payments.set_status(escrow, PaymentStatus.refunded)
+        job.escrow_status = EscrowStatus.refunded
