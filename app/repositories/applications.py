@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, Row, and_, case, cast, func, literal, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.models import Application, Job, User, job_skills, user_skills
 from app.models.enums import ApplicationStatus
@@ -82,14 +82,15 @@ class ApplicationRepository(Repository[Application]):
             .scalar_subquery()
         )
         rating = (
-            (cast(worker.rating_sum, Float) + PRIOR_COUNT * PRIOR_MEAN) / (worker.rating_count + PRIOR_COUNT) - 1
-        ) / 4
+            (cast(worker.rating_sum, Float) + PRIOR_COUNT * PRIOR_MEAN) / (worker.rating_count + PRIOR_COUNT) - 1.0
+        ) / 4.0
         skills = case(
             (job_skill_count == 0, literal(1.0)), else_=cast(shared_skills, Float) / cast(job_skill_count, Float)
         )
         km = distance_km(job.lat, job.lng, worker.lat, worker.lng)
-        distance = func.coalesce(func.greatest(0.0, 1 - km / DISTANCE_SCALE_KM), 0.5)
-        experience = cast(func.least(worker.completed_jobs, EXPERIENCE_CAP), Float) / EXPERIENCE_CAP
+        # CASE, not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so a missing location would score 0.
+        distance = case((km.is_(None), 0.5), else_=func.greatest(0.0, 1.0 - km / DISTANCE_SCALE_KM))
+        experience = cast(func.least(worker.completed_jobs, EXPERIENCE_CAP), Float) / float(EXPERIENCE_CAP)
         score = 40 * rating + 25 * skills + 20 * distance + 15 * experience
         stmt = (
             select(
@@ -103,7 +104,7 @@ class ApplicationRepository(Repository[Application]):
             )
             .join(worker, worker.id == Application.worker_id)
             .join(job, job.id == Application.job_id)
-            .options(joinedload(Application.worker.of_type(worker)))
+            .options(contains_eager(Application.worker.of_type(worker)))
             .where(Application.job_id == job_id, Application.status == ApplicationStatus.pending)
             .order_by(score.desc(), Application.created_at, Application.id)
             .limit(limit)

@@ -3,7 +3,7 @@
 import math
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, case, func
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = 111.045
@@ -13,10 +13,11 @@ def distance_km(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> ColumnElement[flo
     """Haversine distance in km; NULL when any coordinate is NULL."""
     dlat = func.radians(lat2 - lat1)
     dlng = func.radians(lng2 - lng1)
-    a = func.power(func.sin(dlat / 2), 2) + func.cos(func.radians(lat1)) * func.cos(func.radians(lat2)) * func.power(
-        func.sin(dlng / 2), 2
-    )
-    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(func.least(1.0, a)))
+    a = func.power(func.sin(dlat / 2.0), 2.0) + func.cos(func.radians(lat1)) * func.cos(
+        func.radians(lat2)
+    ) * func.power(func.sin(dlng / 2.0), 2)
+    # CASE, not LEAST: LEAST ignores NULLs and would turn a missing location into a distance.
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(case((a > 1.0, 1.0), else_=a)))
 
 
 def within_box(lat_col: Any, lng_col: Any, lat: float, lng: float, radius_km: float) -> ColumnElement[bool]:

@@ -75,7 +75,8 @@ class ApplicationService:
 
     async def _reload(self, application: Application) -> Application:
         await self.applications.session.flush()
+        application_id = application.id
         self.applications.session.expire(application)
-        detail = await self.applications.detail(application.id)
+        detail = await self.applications.detail(application_id)
         assert detail is not None
         return detail

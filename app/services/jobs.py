@@ -113,5 +113,6 @@ class JobService:
 
     async def _reload(self, job: Job) -> Job:
         """Re-read the job with its relations and server-set columns for the response."""
+        job_id = job.id
         self.jobs.session.expire(job)
-        return await self.jobs.detail(job.id)
+        return await self.jobs.detail(job_id)

@@ -1,0 +1,120 @@
+"""`marketplace` command line: serve | migrate | seed | create-admin."""
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from alembic.config import Config
+
+from alembic import command
+from app.db import create_engine, create_sessionmaker, database_url
+from app.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(url: str) -> None:
+    """`alembic upgrade head` against `url` (the only way the schema is built)."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+
+
+def _resolve(settings: Settings) -> str:
+    url = database_url(settings)
+    # Child processes (uvicorn workers) must use the same database without starting their own server.
+    os.environ["APP_DATABASE_URL"] = url
+    return url
+
+
+async def _seed(url: str, settings: Settings, args: argparse.Namespace) -> None:
+    from app.seed import SeedPlan, seed
+
+    engine = create_engine(url, settings)
+    try:
+        await seed(create_sessionmaker(engine), settings, SeedPlan.from_args(args))
+    finally:
+        await engine.dispose()
+
+
+async def _create_admin(url: str, settings: Settings, email: str, password: str, full_name: str) -> None:
+    from app.models import User
+    from app.security import hash_password
+
+    engine = create_engine(url, settings)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            session.add(
+                User(
+                    email=email.lower(),
+                    password_hash=hash_password(password, settings),
+                    full_name=full_name,
+                    role="admin",
+                )
+            )
+    finally:
+        await engine.dispose()
+    print(f"admin {email} created")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, seed demo data if the database is empty, and serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
+    serve.add_argument("--access-log", action="store_true")
+
+    sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
+
+    seed_cmd = sub.add_parser("seed", help="generate demo data (any amount; bulk COPY)")
+    from app.seed import add_seed_arguments
+
+    add_seed_arguments(seed_cmd)
+
+    admin = sub.add_parser("create-admin", help="create an admin account (the only way to get one)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--full-name", default="Administrator")
+
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    url = _resolve(settings)
+
+    if args.command == "migrate":
+        migrate(url)
+    elif args.command == "seed":
+        migrate(url)
+        asyncio.run(_seed(url, settings, args))
+    elif args.command == "create-admin":
+        if len(args.password) < 8:
+            sys.exit("the password needs 8 characters or more")
+        asyncio.run(_create_admin(url, settings, args.email, args.password, args.full_name))
+    elif args.command == "serve":
+        import uvicorn
+
+        migrate(url)
+        if not args.no_demo:
+            from app.seed import seed_demo_if_empty
+
+            engine = create_engine(url, settings)
+            asyncio.run(seed_demo_if_empty(engine, settings))
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=args.access_log,
+            loop="uvloop",
+            http="httptools",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Test harness: a real PostgreSQL database per pytest process, built by `alembic upgrade head`.
+
+- `APP_TEST_DATABASE_URL` names the server to use (CI: the machine's PostgreSQL); without it the
+  embedded PostgreSQL starts in `.data/`. Each pytest process (xdist worker) creates its own database.
+- Each test runs inside one outer transaction that is rolled back; the app's per-request sessions join it
+  through savepoints (their commits release a savepoint), so every request still gets a fresh session and
+  identity map: a missing eager load fails exactly as in production.
+- Tests marked `committing` use real commits on a pool of connections (for races), and the tables are
+  emptied afterwards.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.cli import migrate
+from app.db import create_engine
+from app.embedded import embedded_server_url
+from app.main import create_app
+from app.repositories.payments import EXTERNAL_FUNDING, PLATFORM_FEES
+from app.settings import Settings
+
+API = "/api/v1"
+
+
+def _server_url() -> str:
+    url = os.environ.get("APP_TEST_DATABASE_URL")
+    if url:
+        return Settings(database_url=url).database_url
+    from pathlib import Path
+
+    return embedded_server_url(Path(__file__).resolve().parent.parent / ".data", "postgres")
+
+
+def _asyncpg_dsn(url: str) -> dict[str, Any]:
+    u = make_url(url)
+    return {
+        "user": u.username,
+        "password": u.password,
+        "host": u.query.get("host") or u.host,
+        "port": u.port,
+        "database": u.database,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url() -> AsyncIterator[str]:
+    server = _server_url()
+    name = f"marketplace_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(**{**_asyncpg_dsn(server), "database": "postgres"})
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        argon2_memory_kib=1024,
+        db_pool_size=20,
+    )
+
+
+@dataclass
+class StatementCounter:
+    """Counts SQL statements sent on the engine (for query-budget assertions)."""
+
+    statements: list[str] = field(default_factory=list)
+    enabled: bool = False
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if self.enabled and not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            self.statements.append(statement)
+
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url, settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and inspecting data directly, inside the test's transaction."""
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> AsyncIterator[StatementCounter]:
+    counter = StatementCounter()
+    event.listen(engine.sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine.sync_engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncClient]:
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def committing_client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[AsyncClient]:
+    """A client whose requests really commit, each on its own pooled connection (for concurrency tests)."""
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+        yield http
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "TRUNCATE users, jobs, applications, payments, ledger_entries, reviews, refresh_tokens,"
+                " idempotency_keys, user_skills, job_skills RESTART IDENTITY CASCADE"
+            )
+        )
+        await conn.execute(
+            text("INSERT INTO accounts (code, kind) VALUES (:e, 'external'), (:p, 'platform')"),
+            {"e": EXTERNAL_FUNDING, "p": PLATFORM_FEES},
+        )
