@@ -1,0 +1,73 @@
+"""The schema comes only from Alembic, and the models agree with it."""
+
+import asyncio
+import uuid
+
+import asyncpg
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.cli import ROOT, migrate
+from app.main import create_app
+from app.models import Base, User
+from app.settings import Settings
+from tests.conftest import _asyncpg_dsn
+from tests.factories import API, RegisterFactory
+
+
+async def test_models_match_the_migrations(connection: AsyncConnection) -> None:
+    def diff(sync_conn: object) -> list[object]:
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})  # type: ignore[arg-type]
+        return list(compare_metadata(context, Base.metadata))
+
+    assert await connection.run_sync(diff) == []
+
+
+def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
+    name = f"marketplace_roundtrip_{uuid.uuid4().hex[:8]}"
+    dsn = {**_asyncpg_dsn(database_url), "database": "postgres"}
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(**dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        migrate(url)
+        config = Config(str(ROOT / "alembic.ini"))
+        config.attributes["url"] = url
+        command.downgrade(config, "base")
+        command.upgrade(config, "head")
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+class CommitFailsSession(AsyncSession):
+    async def commit(self) -> None:
+        raise RuntimeError("simulated commit failure")
+
+
+async def test_a_failed_commit_is_a_5xx_and_nothing_is_saved(
+    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
+) -> None:
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = async_sessionmaker(
+        bind=connection, class_=CommitFailsSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    payload = RegisterFactory.build(role="client").model_dump(mode="json")
+    async with AsyncClient(transport=ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t") as http:
+        response = await http.post(f"{API}/auth/register", json=payload)
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await db.scalar(select(User).where(User.email == payload["email"].lower())) is None
