@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from app.db import create_engine, create_sessionmaker, database_url
 from app.settings import Settings, get_settings
 

@@ -1,18 +1,17 @@
 """Typed dependencies: the per-request unit of work, the caller, and role guards."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cache.invalidation import TAGS_KEY
 from app.errors import Forbidden, Unauthorized
 from app.models.enums import Role
 from app.security import Principal, decode_access_token
 from app.settings import Settings
-
-AfterCommit = Callable[[], Awaitable[None]]
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -27,26 +26,23 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit on success, roll back on error, both before the response.
 
     `scope="function"` (below) makes FastAPI finish this dependency before it sends the response, so a
-    failing commit becomes a 5xx instead of a silent success. Work registered with `after_commit` runs
-    only once the commit succeeded (cache invalidation hooks in here).
+    failing commit becomes a 5xx instead of a silent success. The cache tags the request's writes recorded
+    (app.cache.invalidation) are invalidated only after the commit succeeded, and before the response.
     """
     async with request.app.state.sessionmaker() as session:
-        session.info["after_commit"] = []
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
-        for hook in session.info["after_commit"]:
-            await hook()
+        tags = session.info.get(TAGS_KEY)
+        if tags:
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            await request.app.state.cache.invalidate(route, tags)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
-    session.info["after_commit"].append(hook)
 
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

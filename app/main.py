@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.cache import Metrics, build_cache
+from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.routers import applications, auth, catalog, jobs, payments, reviews, users
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.cache.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -48,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    metrics = Metrics()
+    app.state.cache = build_cache(settings, metrics)
+    install_metrics(app, metrics)
     install_error_handlers(app)
     _install_docs(app)
 

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -33,8 +34,8 @@ def _coerce(value: Any, kind: type) -> Any:
         if parsed.tzinfo is None:
             raise ValueError("naive timestamp")
         return parsed
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    if kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value  # within BIGINT, so the driver never overflows
     raise ValueError(f"expected {kind.__name__}")

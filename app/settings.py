@@ -16,8 +16,14 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     # Empty means: start the embedded PostgreSQL in `data_dir` (see app/embedded.py).
     database_url: str = ""
-    # Empty means: the in-process cache backend.
+    # Empty means: the in-process cache backend (same semantics, one process only).
     redis_url: str = ""
+    cache_enabled: bool = True
+    # Longest a cache operation may take before the request goes on without the cache.
+    cache_timeout_ms: int = Field(default=50, ge=1, le=5000)
+    # Consecutive cache failures that open the circuit breaker, and how long it stays open.
+    cache_breaker_threshold: int = Field(default=3, ge=1)
+    cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
     data_dir: Path = Path(".data")
 
     secret_key: str = DEV_SECRET

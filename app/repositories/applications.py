@@ -46,6 +46,12 @@ class ApplicationRepository(Repository[Application]):
             .values(status=ApplicationStatus.rejected, decided_at=func.now())
         )
 
+    async def applicant_ids(self, job_id: int) -> list[int]:
+        """Every worker who applied to the job (their own application lists embed the job)."""
+        return list(
+            await self.session.scalars(select(Application.worker_id).where(Application.job_id == job_id).distinct())
+        )
+
     async def hired_worker_ids(self, job_id: int) -> list[int]:
         rows = await self.session.scalars(
             select(Application.worker_id)

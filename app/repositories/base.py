@@ -32,7 +32,8 @@ class Repository(Generic[M]):
     async def get(self, id_: int, *options: ORMOption, for_update: bool = False) -> M | None:
         stmt = select(self.model).where(self.model.id == id_).options(*options)  # type: ignore[attr-defined]
         if for_update:
-            stmt = stmt.with_for_update(of=self.model)
+            # populate_existing: an object already in the session must show the row as locked, not as before.
+            stmt = stmt.with_for_update(of=self.model).execution_options(populate_existing=True)
         return await self.session.scalar(stmt)
 
     async def get_or_404(self, id_: int, *options: ORMOption, for_update: bool = False) -> M:

@@ -3,10 +3,11 @@
 import math
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, case, func, or_
 
 EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = 111.045
+# Widens the box a little so float rounding never drops a point lying exactly on the circle.
+BOX_MARGIN = 1.000001
 
 
 def distance_km(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> ColumnElement[float]:
@@ -21,8 +22,27 @@ def distance_km(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> ColumnElement[flo
 
 
 def within_box(lat_col: Any, lng_col: Any, lat: float, lng: float, radius_km: float) -> ColumnElement[bool]:
-    """`point(lng, lat) <@ box`: the index-backed prefilter (see ix_jobs_open_location) for a radius search."""
-    dlat = radius_km / KM_PER_DEGREE_LAT
-    dlng = radius_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
-    box = func.box(func.point(lng - dlng, lat - dlat), func.point(lng + dlng, lat + dlat))
-    return func.point(lng_col, lat_col).op("<@")(box)
+    """`point(lng, lat) <@ box`: the index-backed prefilter (see ix_jobs_open_location) for a radius search.
+
+    The box holds the whole circle on the sphere `distance_km` uses: its exact longitude half-width is
+    asin(sin(d) / cos(lat)), every longitude when the circle reaches a pole, and a box that crosses the
+    antimeridian is split in two.
+    """
+    d = radius_km / EARTH_RADIUS_KM * BOX_MARGIN
+    dlat = math.degrees(d)
+    south, north = lat - dlat, lat + dlat
+    cos_lat = math.cos(math.radians(lat))
+    if north >= 90 or south <= -90 or math.sin(d) >= cos_lat:
+        boxes = [(-180.0, 180.0)]
+    else:
+        dlng = math.degrees(math.asin(math.sin(d) / cos_lat))
+        west, east = lng - dlng, lng + dlng
+        if west < -180:
+            boxes = [(-180.0, east), (west + 360, 180.0)]
+        elif east > 180:
+            boxes = [(west, 180.0), (-180.0, east - 360)]
+        else:
+            boxes = [(west, east)]
+    point = func.point(lng_col, lat_col)
+    south, north = max(south, -90.0), min(north, 90.0)
+    return or_(*(point.op("<@")(func.box(func.point(w, south), func.point(e, north))) for w, e in boxes))

@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.cache import cached, invalidates
+from app.cache import tags as t
 from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, WorkerPrincipal
 from app.errors import NotFound, problem_responses
 from app.repositories.applications import ApplicationRepository
@@ -15,7 +17,7 @@ from app.schemas.applications import (
     RankedApplicant,
     ScoreParts,
 )
-from app.schemas.common import Page
+from app.schemas.common import Id, Page
 from app.services.applications import ApplicationService
 
 router = APIRouter(tags=["applications"])
@@ -28,8 +30,9 @@ router = APIRouter(tags=["applications"])
     operation_id="create_application",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
+@invalidates
 async def create_application(
-    job_id: int, data: ApplicationCreate, principal: WorkerPrincipal, session: SessionDep
+    job_id: Id, data: ApplicationCreate, principal: WorkerPrincipal, session: SessionDep
 ) -> ApplicationDetail:
     """Apply to an open job (workers only). One active application per worker and job."""
     return ApplicationDetail.model_validate(await ApplicationService(session).apply(principal, job_id, data))
@@ -41,8 +44,10 @@ async def create_application(
     operation_id="list_job_applications",
     responses=problem_responses(401, 403, 404, 422),
 )
+@cached(scope="private", ttl=60, tags=lambda p: [t.job(p["job_id"])])
 async def list_job_applications(
     job: JobForOwner,
+    principal: CurrentPrincipal,
     session: SessionDep,
     status: ApplicationStatusName | None = None,
     limit: Limit = 20,
@@ -58,8 +63,12 @@ async def list_job_applications(
     operation_id="list_best_applicants",
     responses=problem_responses(401, 403, 404, 422),
 )
+@cached(scope="private", ttl=60, tags=lambda p: [t.job(p["job_id"])])
 async def list_best_applicants(
-    job: JobForOwner, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 10
+    job: JobForOwner,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[RankedApplicant]:
     """Pending applications ranked by score = 40 rating + 25 skills + 20 distance + 15 experience."""
     rows = await ApplicationRepository(session).ranked(job.id, limit)
@@ -85,7 +94,7 @@ async def list_best_applicants(
     operation_id="get_application",
     responses=problem_responses(401, 404),
 )
-async def get_application(application_id: int, principal: CurrentPrincipal, session: SessionDep) -> ApplicationDetail:
+async def get_application(application_id: Id, principal: CurrentPrincipal, session: SessionDep) -> ApplicationDetail:
     """Visible to its worker, the job's owner and admins; to anyone else it does not exist."""
     application = await ApplicationRepository(session).detail(application_id)
     if application is None or not (
@@ -101,8 +110,9 @@ async def get_application(application_id: int, principal: CurrentPrincipal, sess
     operation_id="withdraw_application",
     responses=problem_responses(401, 403, 404, 409),
 )
+@invalidates
 async def withdraw_application(
-    application_id: int, principal: WorkerPrincipal, session: SessionDep
+    application_id: Id, principal: WorkerPrincipal, session: SessionDep
 ) -> ApplicationDetail:
     return ApplicationDetail.model_validate(await ApplicationService(session).withdraw(principal, application_id))
 
@@ -113,7 +123,8 @@ async def withdraw_application(
     operation_id="accept_application",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def accept_application(application_id: int, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
+@invalidates
+async def accept_application(application_id: Id, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
     """Hire the applicant. Filling the last opening starts the job and rejects the other pending applicants."""
     service = ApplicationService(session)
     return ApplicationDetail.model_validate(await service.decide(principal, application_id, accept=True))
@@ -125,6 +136,7 @@ async def accept_application(application_id: int, principal: ClientPrincipal, se
     operation_id="reject_application",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def reject_application(application_id: int, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
+@invalidates
+async def reject_application(application_id: Id, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
     service = ApplicationService(session)
     return ApplicationDetail.model_validate(await service.decide(principal, application_id, accept=False))

@@ -7,7 +7,7 @@ from app.errors import Forbidden, Unprocessable, problem_responses
 from app.models import Job
 from app.repositories.jobs import JobRepository, JobSearch
 from app.routers.params import Cursor, Limit
-from app.schemas.common import Page, Slug
+from app.schemas.common import MAX_MINOR, Id, Page, Slug
 from app.schemas.jobs import JobCreate, JobRead, JobUpdate
 from app.services.jobs import JobService
 
@@ -27,7 +27,7 @@ def parse_near(near: str | None) -> tuple[float, float] | None:
     return lat, lng
 
 
-async def job_for_owner_or_admin(job_id: int, principal: CurrentPrincipal, session: SessionDep) -> Job:
+async def job_for_owner_or_admin(job_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Job:
     """The job, if the caller owns it or is an admin (the job itself is public, so others get 403)."""
     job = await JobRepository(session).get_or_404(job_id)
     if job.client_id != principal.id and not principal.is_admin:
@@ -42,11 +42,13 @@ JobForOwner = Annotated[Job, Depends(job_for_owner_or_admin)]
 async def list_jobs(
     session: SessionDep,
     settings: SettingsDep,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Full-text search")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="Full-text search")
+    ] = None,
     category: Slug | None = None,
     skill: Annotated[list[Slug] | None, Query(max_length=20, description="Any of these skills")] = None,
-    pay_min: Annotated[int | None, Query(ge=0)] = None,
-    pay_max: Annotated[int | None, Query(ge=0)] = None,
+    pay_min: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
+    pay_max: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
     near: Annotated[str | None, Query(max_length=64, description="lat,lng")] = None,
     radius_km: Annotated[float, Query(gt=0, le=1000)] = 50.0,
     sort: Literal["newest", "pay", "distance"] = "newest",
@@ -78,7 +80,7 @@ async def create_job(
 
 
 @router.get("/{job_id}", response_model=JobRead, operation_id="get_job", responses=problem_responses(404))
-async def get_job(job_id: int, session: SessionDep, settings: SettingsDep) -> JobRead:
+async def get_job(job_id: Id, session: SessionDep, settings: SettingsDep) -> JobRead:
     return JobRead.of(await JobRepository(session).detail(job_id), settings.currency)
 
 
@@ -86,7 +88,7 @@ async def get_job(job_id: int, session: SessionDep, settings: SettingsDep) -> Jo
     "/{job_id}", response_model=JobRead, operation_id="update_job", responses=problem_responses(401, 403, 404, 409, 422)
 )
 async def update_job(
-    job_id: int, data: JobUpdate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
+    job_id: Id, data: JobUpdate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
 ) -> JobRead:
     return JobRead.of(await JobService(session, settings).update(principal, job_id, data), settings.currency)
 
@@ -97,7 +99,7 @@ async def update_job(
     operation_id="cancel_job",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def cancel_job(job_id: int, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
+async def cancel_job(job_id: Id, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
     """Cancel an open or in-progress job; a funded escrow is refunded to the client."""
     return JobRead.of(await JobService(session, settings).cancel(principal, job_id), settings.currency)
 
@@ -108,6 +110,6 @@ async def cancel_job(job_id: int, principal: ClientPrincipal, session: SessionDe
     operation_id="complete_job",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def complete_job(job_id: int, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
+async def complete_job(job_id: Id, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
     """Complete an in-progress, funded job: the escrow is paid out to the hired workers, less the fee."""
     return JobRead.of(await JobService(session, settings).complete(principal, job_id), settings.currency)

@@ -12,7 +12,7 @@ from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
 from app.routers.params import Cursor, Limit
 from app.schemas.applications import ApplicationStatusName, MyApplicationRead
-from app.schemas.common import Page
+from app.schemas.common import Id, Page
 from app.schemas.jobs import JobRead
 from app.schemas.payments import PaymentRead
 from app.schemas.reviews import ReceivedReviewsPage, ReviewRead
@@ -62,7 +62,7 @@ async def list_my_applications(
 
 
 @router.get("/{user_id}", response_model=PublicProfile, operation_id="get_user", responses=problem_responses(404))
-async def get_user(user_id: int, principal: OptionalPrincipal, session: SessionDep) -> PublicProfile:
+async def get_user(user_id: Id, principal: OptionalPrincipal, session: SessionDep) -> PublicProfile:
     """A public profile; email and phone only for the user themself or an admin."""
     user = await UserRepository(session).profile(user_id)
     return PublicProfile.of(user, private=sees_private(principal, user_id))
@@ -75,7 +75,7 @@ async def get_user(user_id: int, principal: OptionalPrincipal, session: SessionD
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_user_reviews(
-    user_id: int,
+    user_id: Id,
     principal: OptionalPrincipal,
     session: SessionDep,
     filter: Annotated[Literal["all", "recent", "unread"], Query(description="recent: last 7 days")] = "all",
@@ -102,7 +102,7 @@ async def list_user_reviews(
     responses=problem_responses(404, 422),
 )
 async def list_user_given_reviews(
-    user_id: int, session: SessionDep, limit: Limit = 20, cursor: Cursor = None
+    user_id: Id, session: SessionDep, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[ReviewRead]:
     if not await UserRepository(session).exists(user_id):
         raise NotFound(f"User {user_id} not found.")
@@ -117,7 +117,7 @@ async def list_user_given_reviews(
     responses=problem_responses(404, 422),
 )
 async def list_user_jobs(
-    user_id: int,
+    user_id: Id,
     principal: OptionalPrincipal,
     session: SessionDep,
     settings: SettingsDep,
@@ -143,7 +143,7 @@ async def list_user_jobs(
     responses=problem_responses(401, 403, 422),
 )
 async def list_user_payments(
-    user_id: int,
+    user_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     limit: Limit = 20,

@@ -1,14 +1,17 @@
 """Schema building blocks shared by every resource."""
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 T = TypeVar("T")
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-MinorAmount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
+MAX_MINOR = 10**12
+MinorAmount = Annotated[int, Field(gt=0, le=MAX_MINOR, strict=True)]
+# A row id (BIGINT): a larger number names no row and would overflow the driver (a 500).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 def _aware(value: datetime) -> datetime:
@@ -24,6 +27,14 @@ class Input(BaseModel):
     """Request bodies: unknown fields are an error, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here as a 422 instead of failing in the database.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
 
 
 class Output(BaseModel):

@@ -10,6 +10,7 @@ from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
 from app.schemas.applications import ApplicationCreate
 from app.security import Principal
+from app.services import fanout
 
 
 class ApplicationService:
@@ -28,9 +29,12 @@ class ApplicationService:
         return await self._reload(application)
 
     async def withdraw(self, principal: Principal, application_id: int) -> Application:
-        application = await self._locked(application_id)
-        if application.worker_id != principal.id:
+        application = await self.applications.get(application_id)
+        if application is None or application.worker_id != principal.id:
             raise NotFound(f"Application {application_id} not found.")
+        # Job row first, as in decide(): locking in the other order deadlocks against a concurrent accept.
+        await self.jobs.lock(application.job_id)
+        application = await self._locked(application_id)
         if application.status != ApplicationStatus.pending:
             raise Conflict(f"An {application.status} application cannot be withdrawn.")
         application.status = ApplicationStatus.withdrawn
@@ -64,10 +68,12 @@ class ApplicationService:
                 job.status = JobStatus.in_progress
                 await self.applications.session.flush()
                 await self.applications.reject_pending(job.id)
+                await fanout.job_changed(self.applications.session, job.id)
         application.decided_at = func.now()
         return await self._reload(application)
 
     async def _locked(self, application_id: int) -> Application:
+        # Re-read under the lock: the copy loaded before the job lock may predate a concurrent decision.
         application = await self.applications.get(application_id, for_update=True)
         if application is None:
             raise NotFound(f"Application {application_id} not found.")

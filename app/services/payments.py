@@ -78,7 +78,8 @@ class PaymentService:
         assert escrow is not None and worker_ids
         held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
         payout = payout_per_worker(job.total_cost_minor, len(worker_ids), self.settings.platform_fee_bps)
-        for worker_id in worker_ids:
+        # Lock the workers' accounts in one global order (by id): concurrent releases sharing workers can't deadlock.
+        for worker_id in sorted(worker_ids):
             account = await self.payments.account_id(user_account_code(worker_id), AccountKind.user, worker_id)
             await self.payments.record(
                 Payment(

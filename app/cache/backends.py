@@ -1,0 +1,164 @@
+"""Cache storage with tag stamps and compare-and-set fills (see docs/caching.md).
+
+Each tag has a *stamp*: a random token stored under its own key. An entry is stored together with a
+checksum of its tags' stamps taken *before* the handler read the database; it is served only while the
+current stamps still produce that checksum. Invalidating a tag deletes its stamp. A fill is refused when
+the stamps changed while the handler ran, so a value computed from pre-write data is never stored.
+
+Two backends share these semantics: Redis (one round trip per operation, Lua for the atomic steps) and an
+in-process one for running without Redis.
+"""
+
+import hashlib
+import secrets
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+STAMP_TTL_SECONDS = 7 * 24 * 3600  # longer than any entry TTL; an expired stamp only causes misses
+
+
+def checksum(stamps: list[bytes]) -> bytes:
+    """Checksum of a list of stamps; the Redis fill script computes the same with redis.sha1hex."""
+    return hashlib.sha1(b"|".join(stamps), usedforsecurity=False).hexdigest().encode()
+
+
+def new_stamp() -> bytes:
+    return secrets.token_hex(8).encode()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    entry: bytes | None  # the stored payload, when present and its stamps still match
+    stale: bool  # an entry existed but a tag was invalidated since
+
+
+class CacheBackend(ABC):
+    """Storage operations; every one may raise (the caller fails open)."""
+
+    @abstractmethod
+    async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup: ...
+
+    @abstractmethod
+    async def snapshot(self, stamp_keys: list[str]) -> bytes:
+        """Create missing stamps and return the checksum of all of them."""
+
+    @abstractmethod
+    async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
+        """Store payload only if the stamps' checksum still equals `expected`; True if stored."""
+
+    @abstractmethod
+    async def invalidate(self, stamp_keys: list[str]) -> None: ...
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def split_entry(raw: bytes | None, current: bytes) -> Lookup:
+    if raw is None:
+        return Lookup(None, stale=False)
+    stored, payload = raw[:40], raw[40:]
+    return Lookup(payload, stale=False) if stored == current else Lookup(None, stale=True)
+
+
+class MemoryBackend(CacheBackend):
+    """In-process backend with the same semantics, for running without Redis (one process only)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: dict[str, tuple[float, bytes]] = {}
+        self._stamps: dict[str, bytes] = {}
+        self._max_entries = max_entries
+
+    def _current(self, stamp_keys: list[str]) -> bytes | None:
+        stamps = [self._stamps.get(k) for k in stamp_keys]
+        return None if any(s is None for s in stamps) else checksum([s for s in stamps if s is not None])
+
+    async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
+        item = self._entries.get(entry_key)
+        if item is None or item[0] < time.monotonic():
+            self._entries.pop(entry_key, None)
+            return Lookup(None, stale=False)
+        current = self._current(stamp_keys)
+        return split_entry(item[1], current) if current is not None else Lookup(None, stale=True)
+
+    async def snapshot(self, stamp_keys: list[str]) -> bytes:
+        for key in stamp_keys:
+            self._stamps.setdefault(key, new_stamp())
+        return checksum([self._stamps[k] for k in stamp_keys])
+
+    async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
+        if self._current(stamp_keys) != expected:
+            return False
+        if len(self._entries) >= self._max_entries:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            if len(self._entries) >= self._max_entries:
+                self._entries.pop(next(iter(self._entries)))
+        self._entries[entry_key] = (time.monotonic() + ttl, expected + payload)
+        return True
+
+    async def invalidate(self, stamp_keys: list[str]) -> None:
+        for key in stamp_keys:
+            self._stamps.pop(key, None)
+
+
+_SNAPSHOT = """
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i], 'NX', 'EX', ARGV[#KEYS + 1])
+end
+return redis.call('MGET', unpack(KEYS))
+"""
+
+_FILL = """
+local stamps = redis.call('MGET', unpack(KEYS, 2))
+for i, s in ipairs(stamps) do
+  if not s then return 0 end
+end
+local current = redis.sha1hex(table.concat(stamps, '|'))
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
+class RedisBackend(CacheBackend):
+    """Redis backend. All keys share the hash tag `{mp}` so the scripts touch one cluster slot."""
+
+    def __init__(self, url: str, timeout_seconds: float) -> None:
+        from redis.asyncio import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # Short timeouts and no retries: a sick Redis must cost a request milliseconds, not seconds.
+        self.client = Redis.from_url(
+            url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+            health_check_interval=0,
+            max_connections=64,
+        )
+        self._snapshot = self.client.register_script(_SNAPSHOT)
+        self._fill = self.client.register_script(_FILL)
+
+    async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
+        raw, *stamps = await self.client.mget([entry_key, *stamp_keys])
+        if raw is None:
+            return Lookup(None, stale=False)
+        if any(s is None for s in stamps):
+            return Lookup(None, stale=True)
+        return split_entry(raw, checksum(stamps))
+
+    async def snapshot(self, stamp_keys: list[str]) -> bytes:
+        stamps = await self._snapshot(keys=stamp_keys, args=[*(new_stamp() for _ in stamp_keys), STAMP_TTL_SECONDS])
+        return checksum(stamps)
+
+    async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
+        return bool(await self._fill(keys=[entry_key, *stamp_keys], args=[expected, payload, ttl]))
+
+    async def invalidate(self, stamp_keys: list[str]) -> None:
+        await self.client.unlink(*stamp_keys)
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,128 @@
+"""`@cached`: the response cache on a read endpoint (scope, TTL, tags), with ETag/304 and X-Cache.
+
+Authorization stays in the route's dependencies, which FastAPI runs on every request, HIT or MISS.
+"""
+
+import functools
+import hashlib
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+
+from fastapi import Request, Response
+from fastapi.params import Depends
+from pydantic import TypeAdapter
+
+from app.cache import tags as tag
+from app.cache.core import Cache, entry_key, stamp_key
+from app.security import Principal
+
+Scope = Literal["public", "private", "viewer"]
+Params = dict[str, Any]
+SCHEMA_VERSION = "1"  # bump when response shapes change, so old entries are never served
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    scope: Scope
+    ttl: int
+    tags: Callable[[Params], list[str]]
+    viewer: Callable[[Params, Principal | None], str] | None
+
+
+def _is_dependency(annotation: Any, default: Any) -> bool:
+    if isinstance(default, Depends):
+        return True
+    if get_origin(annotation) is Annotated:
+        return any(isinstance(extra, Depends) for extra in get_args(annotation)[1:])
+    return False
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match uses the weak comparison: W/"x" matches "x"; `*` matches any current entity."""
+    if not header:
+        return False
+    candidates = [c.strip() for c in header.split(",")]
+    return any(c == "*" or c.removeprefix("W/") == etag for c in candidates)
+
+
+def cached(
+    *,
+    scope: Scope,
+    ttl: int,
+    tags: Callable[[Params], list[str]],
+    viewer: Callable[[Params, Principal | None], str] | None = None,
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Response]]]:
+    """Cache the endpoint's 200 responses.
+
+    scope: `public` (same body for everyone; must not depend on the caller), `private` (keyed by the
+    authenticated principal) or `viewer` (keyed by `viewer(params, principal)`, a small set of classes
+    such as "self" and "public"). Only the path parameters and the endpoint's own validated query
+    parameters enter the key, in canonical order; `tags(params)` names what the body depends on.
+    """
+    if (scope == "viewer") != (viewer is not None):
+        raise ValueError("a viewer function is required exactly for scope='viewer'")
+
+    def decorate(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Response]]:
+        signature = inspect.signature(func)
+        hints = get_type_hints(func, include_extras=True)
+        adapter: TypeAdapter[Any] = TypeAdapter(hints["return"])
+        declared = [name for name, p in signature.parameters.items() if not _is_dependency(hints.get(name), p.default)]
+
+        @functools.wraps(func)
+        async def wrapper(*args: Any, cache_request: Request, **kwargs: Any) -> Response:
+            cache: Cache = cache_request.app.state.cache
+            route = cache_request.scope["route"].path
+            params: Params = {**cache_request.path_params, **{n: kwargs[n] for n in declared if n in kwargs}}
+            principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
+            if scope == "private":
+                assert principal is not None, "a private cached route must require authentication"
+                identity = f"user:{principal.id}"
+            elif scope == "viewer":
+                assert viewer is not None
+                identity = viewer(params, principal)
+            else:
+                identity = ""
+            canonical = json.dumps([SCHEMA_VERSION, route, identity, params], sort_keys=True, default=str)
+            key = entry_key(hashlib.sha256(canonical.encode()).hexdigest())
+            stamps = [stamp_key(name) for name in dict.fromkeys([*tags(params), tag.ALL])]
+
+            async def produce() -> bytes:
+                return adapter.dump_json(await func(*args, **kwargs))
+
+            outcome, body = await cache.lookup(route, key, stamps)
+            if body is None:
+                outcome, body = await cache.compute(route, key, stamps, ttl, produce)
+            return _respond(cache_request, body, outcome.upper(), scope)
+
+        params = [
+            *signature.parameters.values(),
+            inspect.Parameter("cache_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        ]
+        wrapper.__signature__ = signature.replace(parameters=params, return_annotation=Response)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**hints, "cache_request": Request, "return": Response}
+        wrapper.cache_spec = CacheSpec(scope, ttl, tags, viewer)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _respond(request: Request, body: bytes, x_cache: str, scope: Scope) -> Response:
+    etag = strong_etag(body)
+    headers = {
+        "ETag": etag,
+        "X-Cache": x_cache,
+        # Revalidate every time (cheap with the ETag): a client never trusts a copy older than a write.
+        "Cache-Control": "public, no-cache" if scope == "public" else "private, no-cache",
+    }
+    if scope != "public":
+        headers["Vary"] = "Authorization"
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
