@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from app.cache import Metrics, build_cache, tags
 from app.db import create_engine, create_sessionmaker, database_url
 from app.settings import Settings, get_settings
 
@@ -37,6 +38,10 @@ async def _seed(url: str, settings: Settings, args: argparse.Namespace) -> None:
         await seed(create_sessionmaker(engine), settings, SeedPlan.from_args(args))
     finally:
         await engine.dispose()
+    # Rows written behind the API's back: drop every cached response (a shared Redis would keep them).
+    cache = build_cache(settings, Metrics())
+    await cache.invalidate("seed", {tags.ALL})
+    await cache.close()
 
 
 async def _create_admin(url: str, settings: Settings, email: str, password: str, full_name: str) -> None:

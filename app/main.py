@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -13,13 +13,13 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.cache import Metrics, build_cache
+from app.cache.decorator import scope_errors
 from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.routers import applications, auth, catalog, jobs, payments, reviews, users
 from app.settings import Settings, get_settings
 
-API_PREFIX = "/api/v1"
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
@@ -78,10 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ServiceUnavailable("The database is not reachable.") from exc
         return Health(status="ready")
 
-    api = APIRouter(prefix=API_PREFIX, responses=problem_responses(422))
     for module in (auth, users, catalog, jobs, applications, payments, reviews):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router, responses=problem_responses(422))
+    if errors := scope_errors(app.routes):
+        raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))
     return app
 
 

@@ -1067,6 +1067,10 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], settings: Setting
     # One argon2 hash for every generated user: hashing 50k passwords would take longer than the rest.
     password_hash = hash_password(GENERATED_PASSWORD, settings)
     async with sessionmaker() as session, session.begin():
+        if await session.scalar(select(User.id).limit(1)) is None:
+            # The README's demo logins exist whichever command filled the database first.
+            await _create_demo_accounts(session, settings)
+            await session.flush()
         gen = _Generator(plan, settings, await _read_context(session), password_hash)
         gen.build()
         generated = time.perf_counter()

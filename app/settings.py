@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     # Empty means: the in-process cache backend (same semantics, one process only).
     redis_url: str = ""
     cache_enabled: bool = True
+    # Prefix of every cache key; apps sharing a Redis share entries only within one namespace.
+    cache_namespace: str = Field(default="mp", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     # Longest a cache operation may take before the request goes on without the cache.
     cache_timeout_ms: int = Field(default=50, ge=1, le=5000)
     # Consecutive cache failures that open the circuit breaker, and how long it stays open.

@@ -20,4 +20,4 @@ def build_cache(settings: Settings, metrics: Metrics) -> Cache:
     else:
         backend = MemoryBackend()
     breaker = Breaker(threshold=settings.cache_breaker_threshold, cooldown=settings.cache_breaker_cooldown_seconds)
-    return Cache(backend, metrics, timeout=timeout, breaker=breaker)
+    return Cache(backend, metrics, namespace=settings.cache_namespace, timeout=timeout, breaker=breaker)

@@ -14,16 +14,6 @@ from app.cache.metrics import Metrics
 log = logging.getLogger("app.cache")
 T = TypeVar("T")
 
-KEY_PREFIX = "{mp}"  # one Redis Cluster hash slot for every key, so scripts see all their keys
-
-
-def stamp_key(name: str) -> str:
-    return f"{KEY_PREFIX}:t:{name}"
-
-
-def entry_key(digest: str) -> str:
-    return f"{KEY_PREFIX}:e:{digest}"
-
 
 class BackendDown(Exception):
     """The backend failed, timed out, or the breaker is open: the caller serves without the cache."""
@@ -67,8 +57,16 @@ Outcome = Literal["hit", "miss", "bypass"]
 
 class Cache:
     def __init__(
-        self, backend: CacheBackend | None, metrics: Metrics, *, timeout: float = 0.1, breaker: Breaker | None = None
+        self,
+        backend: CacheBackend | None,
+        metrics: Metrics,
+        *,
+        namespace: str = "mp",
+        timeout: float = 0.1,
+        breaker: Breaker | None = None,
     ) -> None:
+        # `{namespace}` is a Redis Cluster hash tag: every key lands in one slot, so scripts see them all.
+        self.prefix = "{" + namespace + "}"
         self.backend = backend
         self.metrics = metrics
         self.timeout = timeout
@@ -77,6 +75,12 @@ class Cache:
         self.flush_pending = False
         self._flights: dict[str, Flight] = {}
 
+    def stamp_key(self, tag_name: str) -> str:
+        return f"{self.prefix}:t:{tag_name}"
+
+    def entry_key(self, digest: str) -> str:
+        return f"{self.prefix}:e:{digest}"
+
     async def _call(self, operation: str, make: Callable[[], Awaitable[T]]) -> T:
         if self.backend is None:
             raise BackendDown("cache disabled")
@@ -84,7 +88,7 @@ class Cache:
             raise BackendDown("breaker open")
         try:
             if self.flush_pending:
-                await asyncio.wait_for(self.backend.invalidate([stamp_key(tag.ALL)]), self.timeout)
+                await asyncio.wait_for(self.backend.invalidate([self.stamp_key(tag.ALL)]), self.timeout)
                 self.flush_pending = False
                 log.warning("cache backend is back: flushed every entry (missed invalidations)")
             result = await asyncio.wait_for(make(), self.timeout)
@@ -140,7 +144,7 @@ class Cache:
             return
         self.metrics.invalidations.labels(route).inc(len(names))
         try:
-            await self._call("invalidate", lambda: self.backend.invalidate([stamp_key(n) for n in sorted(names)]))
+            await self._call("invalidate", lambda: self.backend.invalidate([self.stamp_key(n) for n in sorted(names)]))
         except BackendDown:
             self.flush_pending = True
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from app.cache import tags as tag
-from app.cache.core import Cache, entry_key, stamp_key
+from app.cache.core import Cache
 from app.security import Principal
 
 Scope = Literal["public", "private", "viewer"]
@@ -28,7 +30,7 @@ SCHEMA_VERSION = "1"  # bump when response shapes change, so old entries are nev
 class CacheSpec:
     scope: Scope
     ttl: int
-    tags: Callable[[Params], list[str]]
+    tags: Callable[[Params, Principal | None], list[str]]
     viewer: Callable[[Params, Principal | None], str] | None
 
 
@@ -56,7 +58,7 @@ def cached(
     *,
     scope: Scope,
     ttl: int,
-    tags: Callable[[Params], list[str]],
+    tags: Callable[[Params, Principal | None], list[str]],
     viewer: Callable[[Params, Principal | None], str] | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Response]]]:
     """Cache the endpoint's 200 responses.
@@ -64,7 +66,8 @@ def cached(
     scope: `public` (same body for everyone; must not depend on the caller), `private` (keyed by the
     authenticated principal) or `viewer` (keyed by `viewer(params, principal)`, a small set of classes
     such as "self" and "public"). Only the path parameters and the endpoint's own validated query
-    parameters enter the key, in canonical order; `tags(params)` names what the body depends on.
+    parameters enter the key, in canonical order; `tags(params, principal)` names what the body
+    depends on.
     """
     if (scope == "viewer") != (viewer is not None):
         raise ValueError("a viewer function is required exactly for scope='viewer'")
@@ -90,8 +93,8 @@ def cached(
             else:
                 identity = ""
             canonical = json.dumps([SCHEMA_VERSION, route, identity, params], sort_keys=True, default=str)
-            key = entry_key(hashlib.sha256(canonical.encode()).hexdigest())
-            stamps = [stamp_key(name) for name in dict.fromkeys([*tags(params), tag.ALL])]
+            key = cache.entry_key(hashlib.sha256(canonical.encode()).hexdigest())
+            stamps = [cache.stamp_key(name) for name in dict.fromkeys([*tags(params, principal), tag.ALL])]
 
             async def produce() -> bytes:
                 return adapter.dump_json(await func(*args, **kwargs))
@@ -126,3 +129,47 @@ def _respond(request: Request, body: bytes, x_cache: str, scope: Scope) -> Respo
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type="application/json", headers=headers)
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every APIRoute, including those of included routers (FastAPI keeps them behind a wrapper)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif (included := getattr(route, "original_router", None)) is not None:
+            found.extend(api_routes(included.routes))
+    return found
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    """Every dependency callable in the tree under `dependant`."""
+    found = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def scope_errors(routes: list[Any]) -> list[str]:
+    """Cached routes whose scope contradicts their dependencies (checked at startup and in the tests).
+
+    A public route must not look at the caller; a private one must require a login; a viewer route must
+    know who is asking (optionally).
+    """
+    from app.deps import get_optional_principal, get_principal
+
+    errors = []
+    for route in api_routes(routes):
+        spec: CacheSpec | None = getattr(route.endpoint, "cache_spec", None)
+        if spec is None:
+            continue
+        calls = _calls(route.dependant)
+        knows_caller = get_optional_principal in calls
+        if spec.scope == "public" and knows_caller:
+            errors.append(f"{route.path}: public but depends on the caller")
+        if spec.scope == "private" and get_principal not in calls:
+            errors.append(f"{route.path}: private but does not require authentication")
+        if spec.scope == "viewer" and not knows_caller:
+            errors.append(f"{route.path}: viewer-scoped but never looks at the caller")
+    return errors

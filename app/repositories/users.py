@@ -1,10 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound
-from app.models import RefreshToken, User
+from app.models import Application, Job, RefreshToken, Review, User
 from app.repositories.base import Repository
 
 
@@ -23,6 +23,22 @@ class UserRepository(Repository[User]):
 
     async def exists(self, user_id: int) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(User.id == user_id)))
+
+    async def related_job_ids(self, user_id: int) -> list[int]:
+        """Jobs the user posted or applied to: the jobs whose views embed the user's public data."""
+        posted = select(Job.id).where(Job.client_id == user_id)
+        applied = select(Application.job_id).where(Application.worker_id == user_id)
+        return list(await self.session.scalars(union(posted, applied)))
+
+    async def review_counterparts(self, user_id: int) -> tuple[list[int], list[int]]:
+        """(users this user reviewed, users who reviewed this user)."""
+        reviewed = await self.session.scalars(
+            select(Review.reviewee_id).where(Review.reviewer_id == user_id).distinct()
+        )
+        reviewers = await self.session.scalars(
+            select(Review.reviewer_id).where(Review.reviewee_id == user_id).distinct()
+        )
+        return list(reviewed), list(reviewers)
 
     async def add_rating(self, user_id: int, rating: int) -> None:
         await self.session.execute(

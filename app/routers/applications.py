@@ -7,6 +7,7 @@ from app.cache import tags as t
 from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, WorkerPrincipal
 from app.errors import NotFound, problem_responses
 from app.repositories.applications import ApplicationRepository
+from app.routers import API_PREFIX
 from app.routers.jobs import JobForOwner
 from app.routers.params import Cursor, Limit
 from app.schemas.applications import (
@@ -20,7 +21,7 @@ from app.schemas.applications import (
 from app.schemas.common import Id, Page
 from app.services.applications import ApplicationService
 
-router = APIRouter(tags=["applications"])
+router = APIRouter(prefix=API_PREFIX, tags=["applications"])
 
 
 @router.post(
@@ -44,7 +45,7 @@ async def create_application(
     operation_id="list_job_applications",
     responses=problem_responses(401, 403, 404, 422),
 )
-@cached(scope="private", ttl=60, tags=lambda p: [t.job(p["job_id"])])
+@cached(scope="private", ttl=60, tags=lambda p, _: [t.job(p["job_id"])])
 async def list_job_applications(
     job: JobForOwner,
     principal: CurrentPrincipal,
@@ -63,7 +64,7 @@ async def list_job_applications(
     operation_id="list_best_applicants",
     responses=problem_responses(401, 403, 404, 422),
 )
-@cached(scope="private", ttl=60, tags=lambda p: [t.job(p["job_id"])])
+@cached(scope="private", ttl=60, tags=lambda p, _: [t.job(p["job_id"])])
 async def list_best_applicants(
     job: JobForOwner,
     principal: CurrentPrincipal,

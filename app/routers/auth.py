@@ -5,11 +5,12 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.deps import SessionDep, SettingsDep
 from app.errors import problem_responses
+from app.routers import API_PREFIX
 from app.schemas.auth import RefreshIn, RegisterIn, TokenPair
 from app.schemas.users import Account
 from app.services.auth import AuthService
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 
 @router.post(

@@ -2,16 +2,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from app.cache import cached, invalidates
+from app.cache import tags as t
 from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
 from app.errors import Forbidden, Unprocessable, problem_responses
 from app.models import Job
 from app.repositories.jobs import JobRepository, JobSearch
+from app.routers import API_PREFIX
 from app.routers.params import Cursor, Limit
 from app.schemas.common import MAX_MINOR, Id, Page, Slug
 from app.schemas.jobs import JobCreate, JobRead, JobUpdate
 from app.services.jobs import JobService
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
 
 
 def parse_near(near: str | None) -> tuple[float, float] | None:
@@ -39,6 +42,7 @@ JobForOwner = Annotated[Job, Depends(job_for_owner_or_admin)]
 
 
 @router.get("", response_model=Page[JobRead], operation_id="list_jobs", responses=problem_responses(422))
+@cached(scope="public", ttl=60, tags=lambda p, _: [t.JOBS_LIST])
 async def list_jobs(
     session: SessionDep,
     settings: SettingsDep,
@@ -73,6 +77,7 @@ async def list_jobs(
 @router.post(
     "", status_code=201, response_model=JobRead, operation_id="create_job", responses=problem_responses(401, 403, 422)
 )
+@invalidates
 async def create_job(
     data: JobCreate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
 ) -> JobRead:
@@ -80,6 +85,7 @@ async def create_job(
 
 
 @router.get("/{job_id}", response_model=JobRead, operation_id="get_job", responses=problem_responses(404))
+@cached(scope="public", ttl=300, tags=lambda p, _: [t.job(p["job_id"])])
 async def get_job(job_id: Id, session: SessionDep, settings: SettingsDep) -> JobRead:
     return JobRead.of(await JobRepository(session).detail(job_id), settings.currency)
 
@@ -87,6 +93,7 @@ async def get_job(job_id: Id, session: SessionDep, settings: SettingsDep) -> Job
 @router.patch(
     "/{job_id}", response_model=JobRead, operation_id="update_job", responses=problem_responses(401, 403, 404, 409, 422)
 )
+@invalidates
 async def update_job(
     job_id: Id, data: JobUpdate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
 ) -> JobRead:
@@ -99,6 +106,7 @@ async def update_job(
     operation_id="cancel_job",
     responses=problem_responses(401, 403, 404, 409),
 )
+@invalidates
 async def cancel_job(job_id: Id, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
     """Cancel an open or in-progress job; a funded escrow is refunded to the client."""
     return JobRead.of(await JobService(session, settings).cancel(principal, job_id), settings.currency)
@@ -110,6 +118,7 @@ async def cancel_job(job_id: Id, principal: ClientPrincipal, session: SessionDep
     operation_id="complete_job",
     responses=problem_responses(401, 403, 404, 409),
 )
+@invalidates
 async def complete_job(job_id: Id, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
     """Complete an in-progress, funded job: the escrow is paid out to the hired workers, less the fee."""
     return JobRead.of(await JobService(session, settings).complete(principal, job_id), settings.currency)

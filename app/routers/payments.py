@@ -2,13 +2,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 
+from app.cache import invalidates
 from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
 from app.errors import BadRequest, NotFound, problem_responses
 from app.repositories.payments import PaymentRepository
+from app.routers import API_PREFIX
 from app.schemas.payments import PaymentCreate, PaymentRead
 from app.services.payments import PaymentService
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(prefix=API_PREFIX, tags=["payments"])
 
 IdempotencyKey = Annotated[
     str | None,
@@ -23,6 +25,7 @@ IdempotencyKey = Annotated[
     operation_id="fund_job",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
+@invalidates
 async def fund_job(
     job_id: int,
     data: PaymentCreate,

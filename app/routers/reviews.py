@@ -1,11 +1,13 @@
 from fastapi import APIRouter
 
+from app.cache import invalidates
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import problem_responses
+from app.routers import API_PREFIX
 from app.schemas.reviews import ReviewCreate, ReviewRead
 from app.services.reviews import ReviewService
 
-router = APIRouter(tags=["reviews"])
+router = APIRouter(prefix=API_PREFIX, tags=["reviews"])
 
 
 @router.post(
@@ -15,6 +17,7 @@ router = APIRouter(tags=["reviews"])
     operation_id="create_review",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
+@invalidates
 async def create_review(
     job_id: int, data: ReviewCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> ReviewRead:
@@ -28,5 +31,6 @@ async def create_review(
     operation_id="mark_review_read",
     responses=problem_responses(401, 403, 404),
 )
+@invalidates
 async def mark_review_read(review_id: int, principal: CurrentPrincipal, session: SessionDep) -> ReviewRead:
     return ReviewRead.model_validate(await ReviewService(session).mark_read(principal, review_id))

@@ -1,7 +1,9 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.cache import cached, invalidates
+from app.cache import tags as t
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
 from app.errors import Forbidden, NotFound, problem_responses
 from app.models.enums import JobStatus
@@ -10,6 +12,7 @@ from app.repositories.jobs import JobRepository
 from app.repositories.payments import PaymentRepository
 from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
+from app.routers import API_PREFIX
 from app.routers.params import Cursor, Limit
 from app.schemas.applications import ApplicationStatusName, MyApplicationRead
 from app.schemas.common import Id, Page
@@ -20,13 +23,27 @@ from app.schemas.users import Account, ProfileUpdate, PublicProfile
 from app.security import Principal
 from app.services.users import UserService
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
 JobStatusName = Literal["open", "in_progress", "completed", "cancelled"]
 
 
 def sees_private(principal: Principal | None, user_id: int) -> bool:
     return principal is not None and (principal.id == user_id or principal.is_admin)
+
+
+def viewer_class(principal: Principal | None, user_id: int | str) -> str:
+    """The cache's viewer classes for a user's pages: the user or an admin see more than everyone else."""
+    return "self-or-admin" if sees_private(principal, int(user_id)) else "public"
+
+
+ReviewFilter = Annotated[Literal["all", "recent", "unread"], Query(description="recent: last 7 days")]
+
+
+def unread_only_for_self(user_id: Id, principal: OptionalPrincipal, filter: ReviewFilter = "all") -> None:
+    """A dependency, so it runs on every request, cached or not."""
+    if filter == "unread" and (principal is None or principal.id != user_id):
+        raise Forbidden("Only the user can list their unread reviews.")
 
 
 # /users/me routes come first so "me" is never parsed as a user id.
@@ -38,6 +55,7 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep, settings: Set
 
 
 @router.patch("/me", response_model=Account, operation_id="update_me", responses=problem_responses(401, 422))
+@invalidates
 async def update_me(
     data: ProfileUpdate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
 ) -> Account:
@@ -50,6 +68,7 @@ async def update_me(
     operation_id="list_my_applications",
     responses=problem_responses(401, 403, 422),
 )
+@cached(scope="private", ttl=60, tags=lambda p, who: [t.user_applications(who.id)])  # type: ignore[union-attr]
 async def list_my_applications(
     principal: WorkerPrincipal,
     session: SessionDep,
@@ -62,6 +81,12 @@ async def list_my_applications(
 
 
 @router.get("/{user_id}", response_model=PublicProfile, operation_id="get_user", responses=problem_responses(404))
+@cached(
+    scope="viewer",
+    ttl=300,
+    viewer=lambda p, who: viewer_class(who, p["user_id"]),
+    tags=lambda p, _: [t.user(p["user_id"])],
+)
 async def get_user(user_id: Id, principal: OptionalPrincipal, session: SessionDep) -> PublicProfile:
     """A public profile; email and phone only for the user themself or an admin."""
     user = await UserRepository(session).profile(user_id)
@@ -74,17 +99,21 @@ async def get_user(user_id: Id, principal: OptionalPrincipal, session: SessionDe
     operation_id="list_user_reviews",
     responses=problem_responses(401, 403, 404, 422),
 )
+@cached(
+    scope="viewer",
+    ttl=300,
+    viewer=lambda p, _: "self" if p["filter"] == "unread" else "public",
+    tags=lambda p, _: [t.user_reviews(p["user_id"])],
+)
 async def list_user_reviews(
     user_id: Id,
-    principal: OptionalPrincipal,
+    allowed: Annotated[None, Depends(unread_only_for_self)],
     session: SessionDep,
-    filter: Annotated[Literal["all", "recent", "unread"], Query(description="recent: last 7 days")] = "all",
+    filter: ReviewFilter = "all",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ReceivedReviewsPage:
     """Reviews the user received, newest first, with their rating summary. `unread` is for the user only."""
-    if filter == "unread" and (principal is None or principal.id != user_id):
-        raise Forbidden("Only the user can list their unread reviews.")
     user = await UserRepository(session).get_or_404(user_id)
     items, next_cursor = await ReviewRepository(session).received(user_id, filter, cursor, limit)
     return ReceivedReviewsPage(
@@ -101,6 +130,7 @@ async def list_user_reviews(
     operation_id="list_user_given_reviews",
     responses=problem_responses(404, 422),
 )
+@cached(scope="public", ttl=300, tags=lambda p, _: [t.user_reviews_given(p["user_id"])])
 async def list_user_given_reviews(
     user_id: Id, session: SessionDep, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[ReviewRead]:
@@ -115,6 +145,12 @@ async def list_user_given_reviews(
     response_model=Page[JobRead],
     operation_id="list_user_jobs",
     responses=problem_responses(404, 422),
+)
+@cached(
+    scope="viewer",
+    ttl=60,
+    viewer=lambda p, who: viewer_class(who, p["user_id"]),
+    tags=lambda p, _: [t.user_jobs(p["user_id"])],
 )
 async def list_user_jobs(
     user_id: Id,

@@ -14,6 +14,7 @@ from app.repositories.jobs import JobRepository
 from app.repositories.users import UserRepository
 from app.schemas.jobs import JobCreate, JobUpdate
 from app.security import Principal
+from app.services import fanout
 from app.services.payments import PaymentService
 from app.settings import Settings
 
@@ -79,6 +80,7 @@ class JobService:
             raise Unprocessable("ends_at must be after starts_at.")
         job.total_cost_minor = total_cost(job.pay_type, job.pay_rate_minor, job.hours, job.openings)
         await self.jobs.session.flush()
+        await fanout.job_changed(self.jobs.session, job.id)
         return await self._reload(job)
 
     async def cancel(self, principal: Principal, job_id: int) -> Job:
@@ -91,6 +93,7 @@ class JobService:
         job.status = JobStatus.cancelled
         job.cancelled_at = func.now()
         await self.jobs.session.flush()
+        await fanout.job_changed(self.jobs.session, job.id)
         return await self._reload(job)
 
     async def complete(self, principal: Principal, job_id: int) -> Job:
@@ -103,6 +106,9 @@ class JobService:
         job.status = JobStatus.completed
         job.completed_at = func.now()
         await self.jobs.session.flush()
+        await fanout.job_changed(self.jobs.session, job.id)
+        for user_id in (job.client_id, *workers):  # their completed_jobs changed
+            await fanout.user_changed(self.jobs.session, user_id)
         return await self._reload(job)
 
     async def _owned_locked(self, principal: Principal, job_id: int, *options: ORMOption) -> Job:

@@ -11,6 +11,7 @@ from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
 from app.schemas.reviews import ReviewCreate
 from app.security import Principal
+from app.services import fanout
 
 
 class ReviewService:
@@ -42,6 +43,7 @@ class ReviewService:
         )
         await self.reviews.add(review)  # a second review violates the unique constraint -> 409
         await self.users.add_rating(data.reviewee_id, data.rating)
+        await fanout.user_changed(self.reviews.session, data.reviewee_id)  # their rating shows elsewhere
         return await self._detail(review.id)
 
     async def mark_read(self, principal: Principal, review_id: int) -> Review:

@@ -6,6 +6,7 @@ from app.models import User
 from app.repositories.catalog import SkillRepository
 from app.repositories.users import UserRepository
 from app.schemas.users import ProfileUpdate
+from app.services import fanout
 
 
 class UserService:
@@ -27,5 +28,6 @@ class UserService:
             payout = data.payout_details
             user.payout_method, user.payout_account = (payout.method, payout.account) if payout else (None, None)
         await self.users.session.flush()
+        await fanout.user_changed(self.users.session, user_id, names=True)
         self.users.session.expire(user)
         return await self.users.profile(user_id)
