@@ -13,6 +13,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,25 +136,78 @@ def statements(engine: AsyncEngine) -> AsyncIterator[StatementCounter]:
     event.remove(engine.sync_engine, "before_cursor_execute", counter)
 
 
-@pytest.fixture
-async def client(
+@asynccontextmanager
+async def app_client(
     settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[AsyncClient]:
+    """An httpx client on a fresh app (its own cache) whose sessions come from `sessionmaker`."""
     app = create_app(settings)
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
         yield http
+    await app.state.cache.close()
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncClient]:
+    async with app_client(settings, engine, sessionmaker) as http:
+        yield http
+
+
+def committing_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 @pytest.fixture
 async def committing_client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[AsyncClient]:
     """A client whose requests really commit, each on its own pooled connection (for concurrency tests)."""
-    app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+    async with app_client(settings, engine, committing_sessionmaker(engine)) as http:
         yield http
+    await empty_tables(engine)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def cache_settings(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Settings]:
+    """The settings once per cache backend: in-process, and the real Redis of APP_TEST_REDIS_URL.
+
+    Each test gets its own key namespace in Redis (so parallel workers never share entries); its keys
+    are deleted afterwards. Without APP_TEST_REDIS_URL the Redis variant is skipped (CI always sets it).
+    """
+    if request.param == "memory":
+        yield settings
+        return
+    url = os.environ.get("APP_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("APP_TEST_REDIS_URL is not set")
+    namespace = f"test-{uuid.uuid4().hex[:12]}"
+    yield settings.model_copy(update={"redis_url": url, "cache_namespace": namespace})
+    await delete_namespace(url, namespace)
+
+
+@pytest.fixture
+async def cache_client(
+    cache_settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncClient]:
+    """Like `client`, once per cache backend (in-process and Redis)."""
+    async with app_client(cache_settings, engine, sessionmaker) as http:
+        yield http
+
+
+async def delete_namespace(url: str, namespace: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    keys = [k async for k in redis.scan_iter(match=f"{{{namespace}}}:*", count=1000)]
+    if keys:
+        await redis.unlink(*keys)
+    await redis.aclose()
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Undo what committing tests wrote: every table but the reference data."""
     async with engine.begin() as conn:
         await conn.execute(
             text(
