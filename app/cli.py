@@ -104,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
         import uvicorn
 
         migrate(url)
+        if args.workers > 1 and settings.cache_enabled and not settings.redis_url:
+            # In-process caches cannot see each other's invalidations: without Redis, run uncached.
+            print("several workers and no APP_REDIS_URL: the response cache is disabled", file=sys.stderr)
+            os.environ["APP_CACHE_ENABLED"] = "false"
         if not args.no_demo:
             from app.seed import seed_demo_if_empty
 
