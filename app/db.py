@@ -1,5 +1,11 @@
 """Engine and session factory, built in the app's lifespan (nothing connects at import time)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.embedded import embedded_server_url
@@ -12,13 +18,37 @@ def database_url(settings: Settings, database: str = "marketplace") -> str:
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=False,
         echo=settings.db_echo,
     )
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine
+
+
+# Statements sent during the current request (a mutable box, so every task and greenlet of it adds up).
+_statements: ContextVar[list[int] | None] = ContextVar("sql_statements", default=None)
+
+
+def _count_statement(*_: Any) -> None:
+    box = _statements.get()
+    if box is not None:
+        box[0] += 1
+
+
+@contextmanager
+def count_statements() -> Iterator[list[int]]:
+    """Count the SQL statements this context sends: `with count_statements() as n: ...; n[0]`."""
+    token = _statements.set([0])
+    try:
+        box = _statements.get()
+        assert box is not None
+        yield box
+    finally:
+        _statements.reset(token)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,6 +6,8 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import count_statements
+
 
 class Metrics:
     """One registry per app, so tests and several apps in one process do not share counters."""
@@ -39,6 +41,13 @@ class Metrics:
             ["route", "method", "status"],
             registry=self.registry,
         )
+        self.statements = Histogram(
+            "http_request_sql_statements",
+            "SQL statements per request by route template",
+            ["route", "method"],
+            registry=self.registry,
+            buckets=(0, 1, 2, 3, 4, 5, 8, 13, 21),
+        )
         self.latency = Histogram(
             "http_request_duration_seconds",
             "Request latency by route template",
@@ -71,12 +80,14 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            template = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(template, scope["method"]).observe(time.perf_counter() - started)
+        with count_statements() as statements:
+            try:
+                await self.app(scope, receive, send_and_record)
+            finally:
+                template = getattr(scope.get("route"), "path", "unmatched")
+                self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+                self.metrics.latency.labels(template, scope["method"]).observe(time.perf_counter() - started)
+                self.metrics.statements.labels(template, scope["method"]).observe(statements[0])
 
 
 def install_metrics(app: FastAPI, metrics: Metrics) -> None:
