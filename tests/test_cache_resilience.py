@@ -117,7 +117,8 @@ def backend_errors(app: FastAPI) -> float:
 
 async def timed(request: Any) -> tuple[Response, float]:
     started = time.perf_counter()
-    response = await request
+    async with asyncio.timeout(10):  # a request that hangs on a sick Redis fails the test instead of hanging it
+        response = await request
     return response, time.perf_counter() - started
 
 
@@ -298,7 +299,6 @@ async def test_a_hung_redis_costs_each_request_at_most_a_few_timeouts_and_opens_
             for _ in range(20):
                 assert await read_job(http, job["id"], "BYPASS", "Renamed while Redis hangs") < REQUEST_BUDGET
             # Each of these would wait two timeouts (2 s in all) if the open breaker still tried Redis.
-            print("TOTAL20", time.perf_counter() - started)
             assert time.perf_counter() - started < 20 * cache.timeout
             assert backend.calls == calls
             assert backend_errors(app) == sick.cache_breaker_threshold

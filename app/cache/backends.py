@@ -125,20 +125,24 @@ class RedisBackend(CacheBackend):
     """Redis backend. All keys share the hash tag `{mp}` so the scripts touch one cluster slot."""
 
     def __init__(self, url: str, timeout_seconds: float) -> None:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
         # Short timeouts and no retries: a sick Redis must cost a request milliseconds, not seconds.
-        self.client = Redis.from_url(
+        # A blocking pool: a burst beyond max_connections waits (up to the timeout) for a free connection
+        # instead of failing at once, which would open the breaker and defeat single-flight under load.
+        pool = BlockingConnectionPool.from_url(
             url,
             socket_timeout=timeout_seconds,
             socket_connect_timeout=timeout_seconds,
             retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False,
             health_check_interval=0,
-            max_connections=64,
+            max_connections=16,
+            timeout=timeout_seconds,
         )
+        self.client = Redis.from_pool(pool)
         self._snapshot = self.client.register_script(_SNAPSHOT)
         self._fill = self.client.register_script(_FILL)
 

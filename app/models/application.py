@@ -25,6 +25,8 @@ class Application(IdMixin, TimestampMixin, Base):
         ),
         # GET /jobs/{id}/applications?status=, GET /jobs/{id}/best-applicants, accept/reject bookkeeping
         Index("ix_applications_job_status_created", "job_id", "status", "created_at", "id"),
+        # GET /jobs/{id}/applications without a status: a job's applications, newest first
+        Index("ix_applications_job_newest", "job_id", text("created_at DESC"), text("id DESC")),
         # GET /users/me/applications: a worker's applications, newest first
         Index("ix_applications_worker_newest", "worker_id", text("created_at DESC"), text("id DESC")),
     )

@@ -34,8 +34,6 @@ class Payment(IdMixin, TimestampMixin, Base):
         Index("ix_payments_payer_newest", "payer_id", text("created_at DESC"), text("id DESC")),
         # GET /users/{id}/payments: payments the user received, newest first
         Index("ix_payments_payee_newest", "payee_id", text("created_at DESC"), text("id DESC")),
-        # job completion/cancellation: the job's payments
-        Index("ix_payments_job", "job_id"),
     )
 
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"))
@@ -55,8 +53,8 @@ class LedgerEntry(IdMixin, CreatedMixin, Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (CheckConstraint("amount_minor <> 0", name="amount_non_zero"),)
 
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -51,11 +51,10 @@ class JobRepository(Repository[Job]):
                 Job.category_id == select(Category.id).where(Category.slug == f.category).scalar_subquery()
             )
         if f.skills:
-            stmt = stmt.where(
-                exists()
-                .where(job_skills.c.job_id == Job.id)
-                .where(job_skills.c.skill_id.in_(select(Skill.id).where(Skill.slug.in_(list(f.skills)))))
-            )
+            # Literal ids, not a subquery: the planner then uses each skill's own frequency to choose
+            # between walking the newest-first index and reading the skill's jobs (ix_job_skills_skill_job).
+            skill_ids = list(await self.session.scalars(select(Skill.id).where(Skill.slug.in_(list(f.skills)))))
+            stmt = stmt.where(exists().where(job_skills.c.job_id == Job.id).where(job_skills.c.skill_id.in_(skill_ids)))
         if f.pay_min is not None:
             stmt = stmt.where(Job.pay_rate_minor >= f.pay_min)
         if f.pay_max is not None:
