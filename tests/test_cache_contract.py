@@ -662,9 +662,15 @@ async def test_a_hundred_concurrent_cold_requests_run_the_handler_once(
 
 
 @pytest.mark.committing
+@pytest.mark.parametrize("between", ["nothing", "a read that recreates the tag's stamp"])
 async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
-    cache_settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    cache_settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, between: str
 ) -> None:
+    """A handler paused mid-read while a write commits and invalidates: its fill is rejected as stale.
+
+    In the second case another route with the same tag (the job's applications) runs between the write and
+    the fill, so the tag's stamp exists again, with a new value: only the compare-and-set catches that.
+    """
     route = f"{API}/jobs/{{job_id}}"
     async with committing(cache_settings, engine) as http:
         owner = await register(http, "client")
@@ -686,6 +692,9 @@ async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
 
         write = await http.patch(url, json={"title": "After the write"}, headers=owner.headers)
         assert write.status_code == 200, write.text
+        if between != "nothing":
+            other = await http.get(f"{url}/applications", headers=owner.headers)
+            assert (other.status_code, x_cache(other)) == (200, "MISS")
         before = await metrics_text(http)
         release.set()
         old = await asyncio.wait_for(reader, 10)
@@ -693,8 +702,8 @@ async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
 
         # the paused read began before the write, so its old answer is fine; storing it is not
         assert (old.status_code, old.json()["title"]) == (200, "Before the write")
-        assert metric(after, "cache_fills_total", route=route, outcome="stale") == 1
         assert metric(before, "cache_fills_total", route=route, outcome="stale") == 0
+        assert metric(after, "cache_fills_total", route=route, outcome="stale") == 1
         assert metric(after, "cache_fills_total", route=route, outcome="stored") == 0
 
         fresh = await http.get(url)

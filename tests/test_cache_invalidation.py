@@ -125,14 +125,14 @@ async def open_job(
     """Client `c` with open job `j` (skill: plumbing); `workers` registered, `applied` applied (`a_<name>`)."""
     w = await bystander(http)
     c = w.add("c", await register(http, "client", full_name="Carla Client"))
-    job = await post_job(http, c, title="Original listing", openings=openings)
-    w.ids["j"], w.ids["cost"] = job["id"], job["total_cost_minor"]
+    posted = await post_job(http, c, title="Original listing", openings=openings)
+    w.ids["j"], w.ids["cost"] = posted["id"], posted["total_cost_minor"]
     if funded:
-        await fund(http, c, job)
+        await fund(http, c, posted)
     for name in workers:
         worker = w.add(name, await register(http, "worker", full_name=f"Worker {name.upper()}"))
         if name in applied:
-            w.ids[f"a_{name}"] = (await apply(http, worker, job["id"]))["id"]
+            w.ids[f"a_{name}"] = (await apply(http, worker, posted["id"]))["id"]
     return w
 
 
@@ -161,7 +161,7 @@ async def after_job(http: AsyncClient, *, reviews: tuple[tuple[str, str], ...] =
         assert response.status_code == 201, response.text
         w.ids[f"r_{reviewer}_{reviewee}"] = response.json()["id"]
     job2 = await post_job(http, c, title="Open listing", location=BERLIN)
-    w.ids["j2"], w.ids["cost2"] = job2["id"], job2["total_cost_minor"]
+    w.ids["j2"] = job2["id"]
     w.ids["a2_w"] = (await apply(http, worker, job2["id"]))["id"]
     return w
 
@@ -245,6 +245,21 @@ def of_job(body: Any, job_id: int) -> dict[str, Any]:
     return next(i for i in items(body) if i["job_id"] == job_id)
 
 
+def job(body: Any, w: World, key: str = "j") -> dict[str, Any]:
+    """Job `key` in a list of jobs."""
+    return item(body, w.ids[key])
+
+
+def applicant(body: Any, w: World, who: str = "w") -> Any:
+    """Worker `who`'s entry in an applicant list or ranking (None if absent)."""
+    return of_worker(body, w.ids[who])
+
+
+def mine(body: Any, w: World, key: str = "j") -> dict[str, Any]:
+    """The caller's application to job `key` in GET /users/me/applications."""
+    return of_job(body, w.ids[key])
+
+
 def names(body: Any, side: str) -> set[str]:
     """Reviewer or reviewee names on a page of reviews."""
     return {i[side]["full_name"] for i in items(body)}
@@ -259,7 +274,9 @@ CASES = [
         "create_job",
         op="create_job",
         arrange=open_job,
-        write=post("/jobs", "c", {"title": NEW_TITLE, "category": "handyman", "pay_type": "fixed", "pay_rate_minor": 5000}),
+        write=post(
+            "/jobs", "c", {"title": NEW_TITLE, "category": "handyman", "pay_type": "fixed", "pay_rate_minor": 5000}
+        ),
         affected=(
             Read("/jobs", shows=lambda b, w: NEW_TITLE in {i["title"] for i in items(b)}),
             Read("/users/{c}/jobs", "c", shows=lambda b, w: NEW_TITLE in {i["title"] for i in items(b)}),
@@ -279,13 +296,13 @@ CASES = [
         arrange=open_job,
         write=patch("/jobs/{j}", "c", {"title": "Renamed listing", "skills": []}),
         affected=(
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j"])["title"] == "Renamed listing"),
+            Read("/jobs", shows=lambda b, w: job(b, w)["title"] == "Renamed listing"),
             Read("/jobs/{j}", shows=lambda b, w: b["title"] == "Renamed listing" and b["skills"] == []),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["title"] == "Renamed listing"),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["title"] == "Renamed listing"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["title"] == "Renamed listing"),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["title"] == "Renamed listing"),
             # a job without skills scores every applicant 1 on skills (w has none: 0 before)
-            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["parts"]["skills"] == 1),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["job"]["title"] == "Renamed listing"),
+            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: applicant(b, w)["parts"]["skills"] == 1),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["job"]["title"] == "Renamed listing"),
         ),
         unaffected=(Read("/users/{c}"), Read("/users/{w}"), *BYSTANDER),
     ),
@@ -297,15 +314,14 @@ CASES = [
         affected=(
             Read("/jobs", shows=lambda b, w: w.ids["j"] not in ids(b)),
             Read("/jobs/{j}", shows=lambda b, w: (b["status"], b["escrow_status"]) == ("cancelled", "refunded")),
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["status"] == "rejected"),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["status"] == "rejected"),
             Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: b == []),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["status"] == "cancelled"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["status"] == "cancelled"),
             Read("/users/{c}/jobs", shows=lambda b, w: w.ids["j"] not in ids(b)),  # cancelled: owner and admins only
             Read(
                 "/users/me/applications",
                 "w",
-                shows=lambda b, w: (of_job(b, w.ids["j"])["status"], of_job(b, w.ids["j"])["job"]["status"])
-                == ("rejected", "cancelled"),
+                shows=lambda b, w: (mine(b, w)["status"], mine(b, w)["job"]["status"]) == ("rejected", "cancelled"),
             ),
         ),
         unaffected=(Read("/users/{c}"), Read("/users/{w}"), *BYSTANDER),
@@ -317,16 +333,16 @@ CASES = [
         write=post("/jobs/{j}/complete", "c"),
         affected=(
             Read("/jobs/{j}", shows=lambda b, w: (b["status"], b["escrow_status"]) == ("completed", "released")),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["status"] == "completed"),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["status"] == "completed"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["status"] == "completed"),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["status"] == "completed"),
             Read("/users/{c}", shows=lambda b, w: b["completed_jobs"] == 1),
             Read("/users/{c}", "c", shows=lambda b, w: b["completed_jobs"] == 1),
             Read("/users/{w}", shows=lambda b, w: b["completed_jobs"] == 1),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["job"]["status"] == "completed"),
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["worker"]["completed_jobs"] == 1),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["job"]["status"] == "completed"),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["worker"]["completed_jobs"] == 1),
             # the worker's other applications embed their completed_jobs too
-            Read("/jobs/{j2}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["worker"]["completed_jobs"] == 1),
-            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["parts"]["experience"] == 0.05),
+            Read("/jobs/{j2}/applications", "c", shows=lambda b, w: applicant(b, w)["worker"]["completed_jobs"] == 1),
+            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: applicant(b, w)["parts"]["experience"] == 0.05),
         ),
         unaffected=(
             Read("/users/{c}/reviews"),
@@ -341,10 +357,10 @@ CASES = [
         arrange=open_job,
         write=post("/jobs/{j}/payments", "c", lambda w: {"amount_minor": w.ids["cost"]}, **{"Idempotency-Key": "k1"}),
         affected=(
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j"])["funded"] is True),
+            Read("/jobs", shows=lambda b, w: job(b, w)["funded"] is True),
             Read("/jobs/{j}", shows=lambda b, w: (b["funded"], b["escrow_status"]) == (True, "held")),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["funded"] is True),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["funded"] is True),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["funded"] is True),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["funded"] is True),
         ),
         unaffected=(Read("/users/me/applications", "w"), Read("/users/{c}"), Read("/users/{w}"), *BYSTANDER),
     ),
@@ -354,13 +370,13 @@ CASES = [
         arrange=partial(open_job, applied=()),
         write=post("/jobs/{j}/applications", "w", {"cover_letter": "Hire me"}),
         affected=(
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j"])["applications_count"] == 1),
+            Read("/jobs", shows=lambda b, w: job(b, w)["applications_count"] == 1),
             Read("/jobs/{j}", shows=lambda b, w: b["applications_count"] == 1),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["applications_count"] == 1),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["applications_count"] == 1),
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["status"] == "pending"),
-            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: of_worker(b, w.ids["w"]) is not None),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["status"] == "pending"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["applications_count"] == 1),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["applications_count"] == 1),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["status"] == "pending"),
+            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: applicant(b, w) is not None),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["status"] == "pending"),
         ),
         unaffected=(Read("/users/{w}"), Read("/users/{c}"), *BYSTANDER),
     ),
@@ -370,13 +386,13 @@ CASES = [
         arrange=open_job,
         write=post("/applications/{a_w}/withdraw", "w"),
         affected=(
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j"])["applications_count"] == 0),
+            Read("/jobs", shows=lambda b, w: job(b, w)["applications_count"] == 0),
             Read("/jobs/{j}", shows=lambda b, w: b["applications_count"] == 0),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["applications_count"] == 0),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["applications_count"] == 0),
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["status"] == "withdrawn"),
-            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: of_worker(b, w.ids["w"]) is None),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["status"] == "withdrawn"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["applications_count"] == 0),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["applications_count"] == 0),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["status"] == "withdrawn"),
+            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: applicant(b, w) is None),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["status"] == "withdrawn"),
         ),
         unaffected=(Read("/users/{w}"), Read("/users/{c}"), *BYSTANDER),
     ),
@@ -386,17 +402,17 @@ CASES = [
         arrange=partial(open_job, workers=("w", "w2"), applied=("w", "w2"), openings=2),
         write=post("/applications/{a_w}/accept", "c"),
         affected=(
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j"])["hired_count"] == 1),
+            Read("/jobs", shows=lambda b, w: job(b, w)["hired_count"] == 1),
             Read("/jobs/{j}", shows=lambda b, w: (b["hired_count"], b["status"]) == (1, "open")),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["hired_count"] == 1),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["hired_count"] == 1),
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["status"] == "accepted"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["hired_count"] == 1),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["hired_count"] == 1),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["status"] == "accepted"),
             Read(
                 "/jobs/{j}/best-applicants",
                 "c",
-                shows=lambda b, w: of_worker(b, w.ids["w"]) is None and of_worker(b, w.ids["w2"]) is not None,
+                shows=lambda b, w: applicant(b, w) is None and applicant(b, w, "w2") is not None,
             ),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["status"] == "accepted"),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["status"] == "accepted"),
         ),
         unaffected=(Read("/users/me/applications", "w2"), Read("/users/{w}"), Read("/users/{c}"), *BYSTANDER),
     ),
@@ -408,21 +424,21 @@ CASES = [
         affected=(
             Read("/jobs", shows=lambda b, w: w.ids["j"] not in ids(b)),
             Read("/jobs/{j}", shows=lambda b, w: (b["hired_count"], b["status"]) == (1, "in_progress")),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: item(b, w.ids["j"])["status"] == "in_progress"),
-            Read("/users/{c}/jobs", shows=lambda b, w: item(b, w.ids["j"])["status"] == "in_progress"),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["status"] == "in_progress"),
+            Read("/users/{c}/jobs", shows=lambda b, w: job(b, w)["status"] == "in_progress"),
             Read(
                 "/jobs/{j}/applications",
                 "c",
-                shows=lambda b, w: (of_worker(b, w.ids["w"])["status"], of_worker(b, w.ids["w2"])["status"])
-                == ("accepted", "rejected"),
+                shows=lambda b, w: (
+                    (applicant(b, w)["status"], applicant(b, w, "w2")["status"]) == ("accepted", "rejected")
+                ),
             ),
             Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: b == []),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["status"] == "accepted"),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["status"] == "accepted"),
             Read(
                 "/users/me/applications",
                 "w2",
-                shows=lambda b, w: (of_job(b, w.ids["j"])["status"], of_job(b, w.ids["j"])["job"]["status"])
-                == ("rejected", "in_progress"),
+                shows=lambda b, w: (mine(b, w)["status"], mine(b, w)["job"]["status"]) == ("rejected", "in_progress"),
             ),
         ),
         unaffected=(Read("/users/{w}"), Read("/users/{w2}"), Read("/users/{c}"), *BYSTANDER),
@@ -433,9 +449,9 @@ CASES = [
         arrange=partial(open_job, workers=("w", "w2"), applied=("w", "w2")),
         write=post("/applications/{a_w}/reject", "c"),
         affected=(
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["status"] == "rejected"),
-            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: of_worker(b, w.ids["w"]) is None),
-            Read("/users/me/applications", "w", shows=lambda b, w: of_job(b, w.ids["j"])["status"] == "rejected"),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["status"] == "rejected"),
+            Read("/jobs/{j}/best-applicants", "c", shows=lambda b, w: applicant(b, w) is None),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["status"] == "rejected"),
         ),
         unaffected=(Read("/users/me/applications", "w2"), Read("/users/{w}"), Read("/users/{c}"), *BYSTANDER),
     ),
@@ -451,9 +467,9 @@ CASES = [
             Read("/users/{w}", shows=lambda b, w: (b["rating_avg"], b["rating_count"]) == (5, 1)),
             Read("/users/{w}", "w", shows=lambda b, w: b["rating_avg"] == 5),
             # the worker's rating is embedded in the applicant lists and rankings of every job they applied to
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["worker"]["rating_avg"] == 5),
-            Read("/jobs/{j2}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["worker"]["rating_avg"] == 5),
-            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["parts"]["rating"] > 0.5),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["worker"]["rating_avg"] == 5),
+            Read("/jobs/{j2}/applications", "c", shows=lambda b, w: applicant(b, w)["worker"]["rating_avg"] == 5),
+            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: applicant(b, w)["parts"]["rating"] > 0.5),
         ),
         unaffected=(
             Read("/users/{c}"),
@@ -476,7 +492,7 @@ CASES = [
             Read("/users/{w}/reviews/given", shows=lambda b, w: len(b["items"]) == 1),
             Read("/users/{c}", shows=lambda b, w: (b["rating_avg"], b["rating_count"]) == (4, 1)),
             # the client's rating is embedded in every view of their jobs
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j2"])["client"]["rating_avg"] == 4),
+            Read("/jobs", shows=lambda b, w: job(b, w, "j2")["client"]["rating_avg"] == 4),
             Read("/jobs/{j2}", shows=lambda b, w: b["client"]["rating_avg"] == 4),
             Read("/jobs/{j}", shows=lambda b, w: b["client"]["rating_avg"] == 4),
             Read("/users/{c}/jobs", "c", shows=lambda b, w: {i["client"]["rating_avg"] for i in items(b)} == {4}),
@@ -516,11 +532,17 @@ CASES = [
         affected=(
             Read("/users/{c}", shows=lambda b, w: b["full_name"] == "Carla Renamed"),
             Read("/users/{c}", "c", shows=lambda b, w: b["full_name"] == "Carla Renamed"),
-            Read("/jobs", shows=lambda b, w: item(b, w.ids["j2"])["client"]["full_name"] == "Carla Renamed"),
+            Read("/jobs", shows=lambda b, w: job(b, w, "j2")["client"]["full_name"] == "Carla Renamed"),
             Read("/jobs/{j2}", shows=lambda b, w: b["client"]["full_name"] == "Carla Renamed"),
             Read("/jobs/{j}", shows=lambda b, w: b["client"]["full_name"] == "Carla Renamed"),
-            Read("/users/{c}/jobs", "c", shows=lambda b, w: {i["client"]["full_name"] for i in items(b)} == {"Carla Renamed"}),
-            Read("/users/{c}/jobs", shows=lambda b, w: {i["client"]["full_name"] for i in items(b)} == {"Carla Renamed"}),
+            Read(
+                "/users/{c}/jobs",
+                "c",
+                shows=lambda b, w: {i["client"]["full_name"] for i in items(b)} == {"Carla Renamed"},
+            ),
+            Read(
+                "/users/{c}/jobs", shows=lambda b, w: {i["client"]["full_name"] for i in items(b)} == {"Carla Renamed"}
+            ),
             Read("/users/{w}/reviews", shows=lambda b, w: names(b, "reviewer") == {"Carla Renamed"}),
             Read("/users/{w}/reviews?filter=unread", "w", shows=lambda b, w: names(b, "reviewer") == {"Carla Renamed"}),
             Read("/users/{w}/reviews/given", shows=lambda b, w: names(b, "reviewee") == {"Carla Renamed"}),
@@ -537,23 +559,30 @@ CASES = [
         affected=(
             Read(
                 "/users/{w}",
-                shows=lambda b, w: (b["full_name"], [s["slug"] for s in b["skills"]], b["city"])
-                == ("Walter Renamed", ["plumbing"], "Berlin"),
+                shows=lambda b, w: (
+                    (b["full_name"], [s["slug"] for s in b["skills"]], b["city"])
+                    == ("Walter Renamed", ["plumbing"], "Berlin")
+                ),
             ),
             Read("/users/{w}", "w", shows=lambda b, w: b["full_name"] == "Walter Renamed"),
             Read(
                 "/jobs/{j2}/applications",
                 "c",
-                shows=lambda b, w: (of_worker(b, w.ids["w"])["worker"]["full_name"], of_worker(b, w.ids["w"])["worker"]["city"])
-                == ("Walter Renamed", "Berlin"),
+                shows=lambda b, w: (
+                    (applicant(b, w)["worker"]["full_name"], applicant(b, w)["worker"]["city"])
+                    == ("Walter Renamed", "Berlin")
+                ),
             ),
-            Read("/jobs/{j}/applications", "c", shows=lambda b, w: of_worker(b, w.ids["w"])["worker"]["full_name"] == "Walter Renamed"),
+            Read(
+                "/jobs/{j}/applications",
+                "c",
+                shows=lambda b, w: applicant(b, w)["worker"]["full_name"] == "Walter Renamed",
+            ),
             # the job is in Berlin and wants plumbing: both parts of the score go from 0 / 0.5 to 1
             Read(
                 "/jobs/{j2}/best-applicants",
                 "c",
-                shows=lambda b, w: (of_worker(b, w.ids["w"])["parts"]["skills"], of_worker(b, w.ids["w"])["parts"]["distance"])
-                == (1, 1),
+                shows=lambda b, w: (applicant(b, w)["parts"]["skills"], applicant(b, w)["parts"]["distance"]) == (1, 1),
             ),
             Read("/users/{c}/reviews", shows=lambda b, w: names(b, "reviewer") == {"Walter Renamed"}),
             Read("/users/{c}/reviews/given", shows=lambda b, w: names(b, "reviewee") == {"Walter Renamed"}),
@@ -570,7 +599,9 @@ CASES = [
     ),
     # Writes that change nothing any cached read shows.
     Case("register", op="register", arrange=marketplace, write=register_someone, affected=(), unaffected=EVERYTHING),
-    Case("create_token", op="create_token", arrange=marketplace, write=log_in_again, affected=(), unaffected=EVERYTHING),
+    Case(
+        "create_token", op="create_token", arrange=marketplace, write=log_in_again, affected=(), unaffected=EVERYTHING
+    ),
     Case(
         "refresh_token",
         op="refresh_token",
@@ -676,13 +707,19 @@ class Failure:
 
 FAILURES = [
     Failure("apply twice (409)", post("/jobs/{j2}/applications", "w", {"cover_letter": "again"}), 409),
-    Failure("an hourly job without hours (422 from the service)", patch("/jobs/{j2}", "c", {"pay_type": "hourly"}), 422),
+    Failure(
+        "an hourly job without hours (422 from the service)", patch("/jobs/{j2}", "c", {"pay_type": "hourly"}), 422
+    ),
     Failure(
         "fund with the wrong amount (422 after the idempotency key was claimed)",
         post("/jobs/{j2}/payments", "c", {"amount_minor": 1}, **{"Idempotency-Key": "k1"}),
         422,
     ),
-    Failure("review twice (409 at the insert)", post("/jobs/{j}/reviews", "c", lambda w: {"reviewee_id": w.ids["w"], "rating": 1}), 409),
+    Failure(
+        "review twice (409 at the insert)",
+        post("/jobs/{j}/reviews", "c", lambda w: {"reviewee_id": w.ids["w"], "rating": 1}),
+        409,
+    ),
     Failure("a profile field nobody may set (422)", patch("/users/me", "w", {"role": "admin"}), 422),
     Failure("a stranger accepts (404)", post("/applications/{a2_w}/accept", "c2"), 404),
 ]
@@ -737,7 +774,9 @@ async def serving_500s(
     [
         pytest.param(post("/jobs/{j2}/cancel", "c"), id="cancel_job"),
         pytest.param(patch("/users/me", "c", {"full_name": "Never Saved"}), id="update_me"),
-        pytest.param(post("/jobs/{j}/reviews", "w", lambda w: {"reviewee_id": w.ids["c"], "rating": 1}), id="create_review"),
+        pytest.param(
+            post("/jobs/{j}/reviews", "w", lambda w: {"reviewee_id": w.ids["c"], "rating": 1}), id="create_review"
+        ),
     ],
 )
 async def test_a_write_whose_commit_fails_invalidates_nothing(
@@ -756,8 +795,8 @@ async def test_a_write_whose_commit_fails_invalidates_nothing(
         # ...and the HITs are right: nothing was saved (an uncached read of the database)
         me = await http.get(f"{API}/users/me", headers=w.headers("c"))
         assert (me.json()["full_name"], me.json()["rating_count"]) == ("Carla Client", 0)
-        job = await http.get(f"{API}/users/{w.ids['c']}/jobs?status=cancelled", headers=w.headers("c"))
-        assert job.headers["x-cache"] == "MISS" and job.json()["items"] == []
+        cancelled = await http.get(f"{API}/users/{w.ids['c']}/jobs?status=cancelled", headers=w.headers("c"))
+        assert cancelled.headers["x-cache"] == "MISS" and cancelled.json()["items"] == []
 
 
 # --- invalidation is complete before the response starts ------------------------------------------------------
@@ -776,14 +815,14 @@ async def test_invalidation_finishes_before_the_response_starts(
 
     async def recording_invalidate(route: str, names: set[str]) -> None:
         await invalidate(route, names)
-        events.append("invalidated")
+        events.append(f"invalidated after {route}")
 
     cache.invalidate = recording_invalidate
 
     async def recording_app(scope: Any, receive: Any, send: Any) -> None:
         async def recording_send(message: Any) -> None:
             if message["type"] == "http.response.start":
-                events.append(f"{scope['method']} response")
+                events.append(f"response to {scope['method']} {scope['route'].path}")
             await send(message)
 
         await app(scope, receive, recording_send)
@@ -794,27 +833,17 @@ async def test_invalidation_finishes_before_the_response_starts(
         response = await post("/jobs/{j}/applications", "w", {"cover_letter": "now"})(http, w)
         assert response.status_code == 201, response.text
     await cache.close()
-    assert events == ["invalidated", "POST response"]
+    route = f"{API}/jobs/{{job_id}}/applications"
+    assert events == [f"invalidated after {route}", f"response to POST {route}"]
 
 
 # --- the table covers every write ----------------------------------------------------------------------------
 
 APP_ROUTES = api_routes(create_app(Settings(environment="test", _env_file=None)).routes)  # type: ignore[call-arg]
 WRITE_ROUTES = [r for r in APP_ROUTES if r.path.startswith(API) and r.methods - {"GET", "HEAD"}]
-UNDECORATED_AUTH = "BUG: app/routers/auth.py: the auth write routes lack @invalidates (their WRITE_TAGS rows are dead)"
 
 
-@pytest.mark.parametrize(
-    "route",
-    [
-        pytest.param(
-            r,
-            id=r.operation_id,
-            marks=[pytest.mark.xfail(reason=UNDECORATED_AUTH, strict=True)] if r.path.startswith(f"{API}/auth/") else [],
-        )
-        for r in WRITE_ROUTES
-    ],
-)
+@pytest.mark.parametrize("route", [pytest.param(r, id=r.operation_id) for r in WRITE_ROUTES])
 def test_every_write_route_carries_invalidates(route: APIRoute) -> None:
     assert getattr(route.endpoint, "write_tags", None) is WRITE_TAGS.get(route.operation_id or ""), (
         f"{route.path} ({route.operation_id}) writes without @invalidates or under another name"

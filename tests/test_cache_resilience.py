@@ -35,7 +35,7 @@ from app.cache.backends import CacheBackend, Lookup
 from app.cache.core import Cache
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import delete_namespace, empty_tables
+from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables
 from tests.factories import API, Actor, JobFactory, post_job, register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +288,7 @@ async def test_a_hung_redis_costs_each_request_at_most_a_few_timeouts_and_opens_
             assert cache.timeout == sick.cache_timeout_ms / 1000 <= 0.1  # ~100 ms extra at most per operation
             # A write whose invalidation hangs still succeeds, within its budget, and schedules a flush.
             elapsed = await rename_job(http, owner, job["id"], "Renamed while Redis hangs")
-            assert cache.timeout <= elapsed < REQUEST_BUDGET  # it did wait on the hung server, boundedly
+            assert 0.9 * cache.timeout <= elapsed < REQUEST_BUDGET  # it did wait on the hung server, boundedly
             assert cache.flush_pending
             while not cache.breaker.is_open:
                 assert backend_errors(app) < sick.cache_breaker_threshold
@@ -302,6 +302,27 @@ async def test_a_hung_redis_costs_each_request_at_most_a_few_timeouts_and_opens_
             assert time.perf_counter() - started < 20 * cache.timeout
             assert backend.calls == calls
             assert backend_errors(app) == sick.cache_breaker_threshold
+
+
+@pytest.mark.committing
+async def test_concurrent_requests_against_a_hung_redis_all_answer_from_the_database_within_the_budget(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    try:
+        async with hung_server() as port:
+            sick = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+            async with cache_app(sick, engine, committing_sessionmaker(engine)) as (app, http, _):
+                owner = await register(http, "client")
+                job = await post_job(http, owner, title="Many readers, no Redis")
+                results = await asyncio.gather(*(timed(http.get(f"{API}/jobs/{job['id']}")) for _ in range(20)))
+                for response, elapsed in results:
+                    assert response.status_code == 200, response.text
+                    assert response.json()["title"] == "Many readers, no Redis"
+                    assert response.headers["X-Cache"] == "BYPASS"
+                    assert elapsed < 2 * REQUEST_BUDGET  # 20 at once on a small machine: still far from a hang
+                assert app.state.cache.breaker.is_open
+    finally:
+        await empty_tables(engine)
 
 
 async def test_a_redis_stopped_mid_run_serves_from_the_database_and_opens_the_breaker(
@@ -356,9 +377,9 @@ async def test_after_a_hang_the_missed_invalidations_are_applied_by_a_global_flu
             proxy.hung = True
             assert await rename_job(http, owner, job["id"], "After the hang") < REQUEST_BUDGET
             assert cache.flush_pending
-            while not cache.breaker.is_open:  # the stale entry is never served meanwhile
+            for _ in range(proxied.cache_breaker_threshold):  # the stale entry is never served meanwhile
                 assert await read_job(http, job["id"], "BYPASS", "After the hang") < REQUEST_BUDGET
-            assert await read_job(http, job["id"], "BYPASS", "After the hang") < REQUEST_BUDGET
+            assert cache.breaker.is_open
             # The write's invalidation never reached Redis: the pre-write entry and its stamp are still there,
             # so only the global flush stands between them and the next read.
             assert await direct.exists(cache.stamp_key(t.job(job["id"]))) == 1

@@ -50,6 +50,7 @@ class Flight:
 
     done: asyncio.Event = field(default_factory=asyncio.Event)
     payload: bytes | None = None  # set only when the fill was stored (so it is known not to be stale)
+    bypassed: bool = False  # the backend was unavailable: waiters compute without the cache too
 
 
 Outcome = Literal["hit", "miss", "bypass"]
@@ -117,12 +118,14 @@ class Cache:
             await flight.done.wait()
             if flight.payload is not None:
                 return "hit", flight.payload
-            return "miss", await produce()  # the leader's value was not stored: compute our own
+            # The leader's value was not stored: compute our own (sharing it could serve pre-write data).
+            return "bypass" if flight.bypassed else "miss", await produce()
         flight = self._flights[key] = Flight()
         try:
             try:
                 snapshot = await self._call("snapshot", lambda: self.backend.snapshot(stamps))
             except BackendDown:
+                flight.bypassed = True
                 return "bypass", await produce()
             payload = await produce()
             try:
