@@ -12,8 +12,8 @@
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,23 +54,32 @@ def _asyncpg_dsn(url: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="session")
-def database_url() -> AsyncIterator[str]:
-    server = _server_url()
-    name = f"marketplace_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, migrated database on the server of `server_url`, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(**{**_asyncpg_dsn(server), "database": "postgres"})
+        conn = await asyncpg.connect(**{**_asyncpg_dsn(server_url), "database": "postgres"})
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        migrate(url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """This pytest process's database (one per xdist worker)."""
+    with scratch_database(_server_url(), f"marketplace_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

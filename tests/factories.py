@@ -4,7 +4,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from polyfactory import Use
 from polyfactory.factories.pydantic_factory import ModelFactory
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,17 @@ class ApplicationFactory(ModelFactory[ApplicationCreate]):
     cover_letter = "I have ten years of experience with exactly this."
     bid_minor = None
     estimated_hours = None
+
+
+def assert_problem(response: Response, status: int) -> dict[str, Any]:
+    """The response is the API's one error shape (RFC 9457 problem details) with this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = dict(response.json())
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert all(isinstance(body[key], str) for key in ("type", "title", "detail"))
+    return body
 
 
 @dataclass

@@ -10,15 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import Application, Job, User
 from app.settings import Settings
-from tests.factories import API, Actor, apply, hire, make_admin, post_job, register
-
-
-def assert_problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    return body
+from tests.factories import API, Actor, apply, assert_problem, hire, make_admin, post_job, register
 
 
 async def get_job(client: AsyncClient, job_id: int) -> dict[str, Any]:

@@ -1,23 +1,12 @@
 """The catalog, the API description (OpenAPI, docs), health checks and the one error shape."""
 
 import re
-from typing import Any
 
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
-from tests.factories import API, completed_job, post_job, register
+from tests.factories import API, assert_problem, completed_job, post_job, register
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-def assert_problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert all(isinstance(body[key], str) for key in ("type", "title", "detail"))
-    return body
 
 
 # GET /categories, GET /skills

@@ -14,21 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Job
 from app.repositories.geo import EARTH_RADIUS_KM
 from tests.conftest import StatementCounter
-from tests.factories import API, Actor, JobFactory, apply, completed_job, fund, hire, post_job, register
+from tests.factories import API, Actor, JobFactory, apply, assert_problem, completed_job, fund, hire, post_job, register
 
 # 10 km due north of BERLIN (1 degree of latitude is ~111.195 km on the haversine sphere).
 BERLIN = (52.52, 13.40)
 TEN_KM_NORTH = (BERLIN[0] + 10 / 111.195, BERLIN[1])
 NEAR_BERLIN = f"{BERLIN[0]},{BERLIN[1]}"
-
-
-def assert_problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    assert {"type", "title", "status", "detail"} <= set(body)
-    return body
 
 
 def job_payload(**overrides: Any) -> dict[str, Any]:

@@ -1,22 +1,17 @@
 """Query plans: on a seeded dataset, no endpoint's statement scans a large table sequentially or reads far
 more rows than it returns (bench/plans.py; run it on the large dataset with `python -m bench.plans`)."""
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.cli import migrate
 from app.db import create_engine, create_sessionmaker
 from app.seed import SCALES, seed
 from app.settings import Settings
 from bench.plans import check, unused_indexes
-from tests.conftest import _asyncpg_dsn
+from tests.conftest import scratch_database
 
 # The benchmark's dataset (`marketplace seed --scale large`): about a minute to load, so CI checks the plans
 # PostgreSQL really chooses at that size (a smaller table invites sequential scans that are right for it).
@@ -24,24 +19,9 @@ CI_PLAN = SCALES["large"]
 
 
 @pytest.fixture(scope="module")
-def seeded_url(database_url: str) -> AsyncIterator[str]:
-    name = f"marketplace_plans_{uuid.uuid4().hex[:8]}"
-    dsn = {**_asyncpg_dsn(database_url), "database": "postgres"}
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(**dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+def seeded_url(database_url: str) -> Iterator[str]:
+    with scratch_database(database_url, "marketplace_plans") as url:
         yield url
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Application, Job, Skill, User, user_skills
 from app.settings import Settings
 from tests.conftest import StatementCounter
-from tests.factories import API, Actor, apply, hire, make_admin, post_job, register
+from tests.factories import API, Actor, apply, assert_problem, hire, make_admin, post_job, register
 
 BERLIN = {"city": "Berlin", "lat": 52.52, "lng": 13.405}
 EARTH_RADIUS_KM = 6371.0088
@@ -26,14 +26,6 @@ EARTH_RADIUS_KM = 6371.0088
 def north_of(place: dict[str, Any], km: float, city: str) -> dict[str, Any]:
     """A point `km` due north: along a meridian the great-circle distance is just R x the latitude difference."""
     return {"city": city, "lat": place["lat"] + math.degrees(km / EARTH_RADIUS_KM), "lng": place["lng"]}
-
-
-def assert_problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    return body
 
 
 async def ranking(client: AsyncClient, actor: Actor, job_id: int, **params: Any) -> list[dict[str, Any]]:

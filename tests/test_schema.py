@@ -1,23 +1,18 @@
 """The schema comes only from Alembic, and the models agree with it."""
 
-import asyncio
-import uuid
-
-import asyncpg
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.cli import ROOT, migrate
+from app.cli import ROOT
 from app.main import create_app
 from app.models import Base, User
 from app.settings import Settings
-from tests.conftest import _asyncpg_dsn
+from tests.conftest import scratch_database
 from tests.factories import API, RegisterFactory
 
 
@@ -30,26 +25,11 @@ async def test_models_match_the_migrations(connection: AsyncConnection) -> None:
 
 
 def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
-    name = f"marketplace_roundtrip_{uuid.uuid4().hex[:8]}"
-    dsn = {**_asyncpg_dsn(database_url), "database": "postgres"}
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(**dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-        migrate(url)
+    with scratch_database(database_url, "marketplace_roundtrip") as url:
         config = Config(str(ROOT / "alembic.ini"))
         config.attributes["url"] = url
         command.downgrade(config, "base")
         command.upgrade(config, "head")
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 class CommitFailsSession(AsyncSession):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Job, Payment, User
 from app.settings import Settings
-from tests.factories import API, Actor, apply, completed_job, fund, hire, make_admin, post_job, register
+from tests.factories import API, Actor, apply, assert_problem, completed_job, fund, hire, make_admin, post_job, register
 
 PUBLIC_PROFILE_FIELDS = {
     "id",
@@ -25,15 +25,6 @@ PUBLIC_PROFILE_FIELDS = {
     "completed_jobs",
     "created_at",
 }
-
-
-def assert_problem(response: Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = dict(response.json())
-    assert body["status"] == status
-    assert {"type", "title", "status", "detail"} <= set(body)
-    return body
 
 
 async def me(client: AsyncClient, actor: Actor) -> dict[str, Any]:
