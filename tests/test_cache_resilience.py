@@ -39,7 +39,8 @@ from tests.conftest import committing_sessionmaker, delete_namespace, empty_tabl
 from tests.factories import API, Actor, JobFactory, post_job, register
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUEST_BUDGET = 0.5  # seconds; generous: a healthy read takes milliseconds, a sick cache adds <= 2 timeouts
+REQUEST_BUDGET = 1.0  # seconds; generous for a loaded 2-core machine: a healthy read takes milliseconds,
+# a sick cache adds at most two 50 ms timeouts
 
 
 def free_ports(count: int) -> list[int]:
@@ -319,7 +320,7 @@ async def test_concurrent_requests_against_a_hung_redis_all_answer_from_the_data
                     assert response.status_code == 200, response.text
                     assert response.json()["title"] == "Many readers, no Redis"
                     assert response.headers["X-Cache"] == "BYPASS"
-                    assert elapsed < 2 * REQUEST_BUDGET  # 20 at once on a small machine: still far from a hang
+                    assert elapsed < 3 * REQUEST_BUDGET  # 20 at once on a small machine: still far from a hang
                 assert app.state.cache.breaker.is_open
     finally:
         await empty_tables(engine)

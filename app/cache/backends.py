@@ -132,6 +132,7 @@ class RedisBackend(CacheBackend):
         # Short timeouts and no retries: a sick Redis must cost a request milliseconds, not seconds.
         # A blocking pool: a burst beyond max_connections waits (up to the timeout) for a free connection
         # instead of failing at once, which would open the breaker and defeat single-flight under load.
+        # Few connections: opening one costs ~1 ms of event loop, so 64 opened at once overran the timeout.
         pool = BlockingConnectionPool.from_url(
             url,
             socket_timeout=timeout_seconds,

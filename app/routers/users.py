@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query
 from app.cache import cached, invalidates
 from app.cache import tags as t
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
-from app.errors import Forbidden, NotFound, problem_responses
+from app.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from app.models.enums import JobStatus
 from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
@@ -42,7 +42,9 @@ ReviewFilter = Annotated[Literal["all", "recent", "unread"], Query(description="
 
 def unread_only_for_self(user_id: Id, principal: OptionalPrincipal, filter: ReviewFilter = "all") -> None:
     """A dependency, so it runs on every request, cached or not."""
-    if filter == "unread" and (principal is None or principal.id != user_id):
+    if filter == "unread" and principal is None:
+        raise Unauthorized("Log in to list your unread reviews.")
+    if filter == "unread" and principal.id != user_id:  # type: ignore[union-attr]
         raise Forbidden("Only the user can list their unread reviews.")
 
 
