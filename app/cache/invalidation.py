@@ -34,15 +34,15 @@ class WriteContext:
 
 
 def _job_write(c: WriteContext) -> list[str]:
-    job = c.result
-    return [t.job(job.id), t.JOBS_LIST, t.user_jobs(job.client.id)]
+    job = c.result  # search cards, the detail, the ranking (job skills and place), the client's list
+    return [t.JOBS_LIST, t.job(job.id), t.job_applicants(job.id), t.user_jobs(job.client.id)]
 
 
 def _application_write(c: WriteContext) -> list[str]:
-    application = c.result
+    application = c.result  # the job's counters (detail, client's list), its applicants, the worker's list
     return [
         t.job(application.job_id),
-        t.JOBS_LIST,
+        t.job_applicants(application.job_id),
         t.user_jobs(application.job.client_id),
         t.user_applications(application.worker_id),
     ]
@@ -66,13 +66,13 @@ WRITE_TAGS: dict[str, Callable[[WriteContext], list[str]]] = {
     "update_job": _job_write,
     "cancel_job": _job_write,
     "complete_job": _job_write,
-    # applications (+ the other applicants when the last opening fills)
+    # applications (+ search pages and the other applicants when the last opening fills)
     "create_application": _application_write,
     "withdraw_application": _application_write,
     "accept_application": _application_write,
     "reject_application": _application_write,
     # payments are not cached; funding changes the job's `funded`
-    "fund_job": lambda c: [t.job(c.params["job_id"]), t.JOBS_LIST, t.user_jobs(c.principal.id)],  # type: ignore[union-attr]
+    "fund_job": lambda c: [t.job(c.params["job_id"]), t.user_jobs(c.principal.id)],  # type: ignore[union-attr]
     # reviews (+ the reviewee's rating where it is embedded, fanned out by services.reviews)
     "create_review": _review_write,
     "mark_review_read": _review_write,

@@ -6,12 +6,17 @@ A read declares its tags before it runs (from its parameters); a write busts tag
 
 ALL = "all"
 CATALOG = "catalog"
-JOBS_LIST = "jobs:list"
+JOBS_LIST = "jobs:list"  # every search page of open jobs (their cards: no counters, no ratings)
 
 
 def job(job_id: int | str) -> str:
-    """A job's detail, its applications list and its ranking."""
+    """A job's detail (with its counters and its client's name and rating)."""
     return f"job:{int(job_id)}"
+
+
+def job_applicants(job_id: int | str) -> str:
+    """A job's applications list and its ranking (they embed the workers' profiles)."""
+    return f"job:{int(job_id)}:applicants"
 
 
 def user(user_id: int | str) -> str:

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, union, update
+from sqlalchemy import func, literal, select, union, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound
@@ -24,11 +24,12 @@ class UserRepository(Repository[User]):
     async def exists(self, user_id: int) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(User.id == user_id)))
 
-    async def related_job_ids(self, user_id: int) -> list[int]:
-        """Jobs the user posted or applied to: the jobs whose views embed the user's public data."""
-        posted = select(Job.id).where(Job.client_id == user_id)
-        applied = select(Application.job_id).where(Application.worker_id == user_id)
-        return list(await self.session.scalars(union(posted, applied)))
+    async def related_job_ids(self, user_id: int) -> tuple[list[int], list[int]]:
+        """(jobs the user posted, jobs the user applied to): the job views that embed the user."""
+        posted = select(literal(True).label("posted"), Job.id.label("job_id")).where(Job.client_id == user_id)
+        applied = select(literal(False), Application.job_id).where(Application.worker_id == user_id)
+        rows = (await self.session.execute(union(posted, applied))).all()
+        return [job for is_post, job in rows if is_post], [job for is_post, job in rows if not is_post]
 
     async def review_counterparts(self, user_id: int) -> tuple[list[int], list[int]]:
         """(users this user reviewed, users who reviewed this user)."""

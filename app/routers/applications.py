@@ -45,7 +45,7 @@ async def create_application(
     operation_id="list_job_applications",
     responses=problem_responses(401, 403, 404, 422),
 )
-@cached(scope="private", ttl=60, tags=lambda p, _: [t.job(p["job_id"])])
+@cached(scope="private", ttl=60, tags=lambda p, _: [t.job_applicants(p["job_id"])])
 async def list_job_applications(
     job: JobForOwner,
     principal: CurrentPrincipal,
@@ -64,7 +64,7 @@ async def list_job_applications(
     operation_id="list_best_applicants",
     responses=problem_responses(401, 403, 404, 422),
 )
-@cached(scope="private", ttl=60, tags=lambda p, _: [t.job(p["job_id"])])
+@cached(scope="private", ttl=60, tags=lambda p, _: [t.job_applicants(p["job_id"])])
 async def list_best_applicants(
     job: JobForOwner,
     principal: CurrentPrincipal,

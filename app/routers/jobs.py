@@ -11,7 +11,7 @@ from app.repositories.jobs import JobRepository, JobSearch
 from app.routers import API_PREFIX
 from app.routers.params import Cursor, Limit
 from app.schemas.common import MAX_MINOR, Id, Page, Slug
-from app.schemas.jobs import JobCreate, JobRead, JobUpdate
+from app.schemas.jobs import JobCard, JobCreate, JobRead, JobUpdate
 from app.services.jobs import JobService
 
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
@@ -41,7 +41,7 @@ async def job_for_owner_or_admin(job_id: Id, principal: CurrentPrincipal, sessio
 JobForOwner = Annotated[Job, Depends(job_for_owner_or_admin)]
 
 
-@router.get("", response_model=Page[JobRead], operation_id="list_jobs", responses=problem_responses(422))
+@router.get("", response_model=Page[JobCard], operation_id="list_jobs", responses=problem_responses(422))
 @cached(scope="public", ttl=60, tags=lambda p, _: [t.JOBS_LIST])
 async def list_jobs(
     session: SessionDep,
@@ -58,7 +58,7 @@ async def list_jobs(
     sort: Literal["newest", "pay", "distance"] = "newest",
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[JobRead]:
+) -> Page[JobCard]:
     """Open jobs. `sort=distance` (nearest first) needs `near`; `near` limits results to `radius_km`."""
     search = JobSearch(
         q=q,
@@ -71,7 +71,12 @@ async def list_jobs(
         sort=sort,
     )
     rows, next_cursor = await JobRepository(session).search(search, cursor, limit)
-    return Page(items=[JobRead.of(job, settings.currency, dist) for job, dist, *_ in rows], next_cursor=next_cursor)
+    return Page(
+        items=[
+            JobCard.of(job, settings.currency, distance_km=None if d is None else round(d, 3)) for job, d, *_ in rows
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 @router.post(

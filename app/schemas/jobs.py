@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -13,6 +13,7 @@ from app.schemas.common import (
     MinorAmount,
     Output,
     Slug,
+    UserRef,
 )
 
 
@@ -76,7 +77,9 @@ class ClientSummary(Output):
     rating_avg: float | None
 
 
-class JobRead(Output):
+class _JobView(Output):
+    """What every view of a job shows."""
+
     id: int
     title: str
     description: str
@@ -87,36 +90,39 @@ class JobRead(Output):
     pay_rate_minor: int
     hours: int | None
     openings: int
-    hired_count: int
-    applications_count: int
     total_cost_minor: int
     currency: str
-    funded: bool = Field(description="True while the job's escrow holds its total cost.")
-    escrow_status: Literal["none", "held", "released", "refunded"]
     location: LocationRead | None
     starts_at: datetime | None
     ends_at: datetime | None
-    client: ClientSummary
     created_at: datetime
+
+    @classmethod
+    def of(cls, job: Job, currency: str, **extra: Any) -> Self:
+        location = LocationRead(city=job.city, lat=job.lat, lng=job.lng) if job.lat is not None else None
+        data = {name: getattr(job, name) for name in cls.model_fields if name not in {"currency", "location", *extra}}
+        return cls.model_validate({**data, "currency": currency, "location": location, **extra})
+
+
+class JobCard(_JobView):
+    """A job in search results: what a listing shows. Counters, escrow and ratings are on the detail
+    (GET /jobs/{id}), so search pages stay cached while people apply and review."""
+
+    client: UserRef
+    distance_km: float | None = Field(None, description="Only in searches with `near`.")
+
+
+class JobRead(_JobView):
+    """A job in full: GET /jobs/{id}, a client's jobs, and the answer to every job write."""
+
+    hired_count: int
+    applications_count: int
+    funded: bool = Field(description="True while the job's escrow holds its total cost.")
+    escrow_status: Literal["none", "held", "released", "refunded"]
+    client: ClientSummary
     updated_at: datetime
     completed_at: datetime | None
     cancelled_at: datetime | None
-    distance_km: float | None = Field(None, description="Only in searches with `near`.")
-
-    @classmethod
-    def of(cls, job: Job, currency: str, distance_km: float | None = None) -> "JobRead":
-        location = LocationRead(city=job.city, lat=job.lat, lng=job.lng) if job.lat is not None else None
-        data = {
-            name: getattr(job, name) for name in cls.model_fields if name not in {"currency", "location", "distance_km"}
-        }
-        return cls.model_validate(
-            {
-                **data,
-                "currency": currency,
-                "location": location,
-                "distance_km": None if distance_km is None else round(distance_km, 3),
-            }
-        )
 
 
 class JobSummary(Output):
