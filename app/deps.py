@@ -1,6 +1,10 @@
-"""Typed dependencies: the per-request unit of work, the caller, and role guards."""
+"""Typed dependencies: the per-request unit of work, the caller, and role guards.
 
-from collections.abc import AsyncIterator, Callable
+Every dependency is `async def`: FastAPI runs plain `def` dependencies in a thread pool, a thread hop per
+dependency per request (measured: it cut cached throughput by half).
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,7 +18,7 @@ from app.security import Principal, decode_access_token
 from app.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -32,7 +36,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
-            await session.commit()
+            if session.in_transaction():  # a cache HIT never touched the database
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
@@ -48,14 +53,14 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_optional_principal(
+async def get_optional_principal(
     settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     """The caller if a token was sent (a bad token is still a 401), else None for anonymous reads."""
     return decode_access_token(token, settings) if token else None
 
 
-def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:
+async def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:
     if principal is None:
         raise Unauthorized("Authentication required.")
     return principal
@@ -65,8 +70,8 @@ OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_role(*roles: Role) -> Callable[[Principal], Principal]:
-    def guard(principal: CurrentPrincipal) -> Principal:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def guard(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise Forbidden(f"Only {' or '.join(r.value for r in roles)} accounts may do this.")
         return principal

@@ -40,7 +40,7 @@ def viewer_class(principal: Principal | None, user_id: int | str) -> str:
 ReviewFilter = Annotated[Literal["all", "recent", "unread"], Query(description="recent: last 7 days")]
 
 
-def unread_only_for_self(user_id: Id, principal: OptionalPrincipal, filter: ReviewFilter = "all") -> None:
+async def unread_only_for_self(user_id: Id, principal: OptionalPrincipal, filter: ReviewFilter = "all") -> None:
     """A dependency, so it runs on every request, cached or not."""
     if filter == "unread" and principal is None:
         raise Unauthorized("Log in to list your unread reviews.")
