@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from app.cache import Metrics, build_cache
 from app.cache.decorator import scope_errors
+from app.cache.facts import ImmutableFacts
 from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     metrics = Metrics()
     app.state.cache = build_cache(settings, metrics)
+    app.state.job_owners = ImmutableFacts()
     install_metrics(app, metrics)
     install_error_handlers(app)
     _install_docs(app)

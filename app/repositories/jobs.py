@@ -87,6 +87,12 @@ class JobRepository(Repository[Job]):
             stmt = stmt.where(Job.status == JobStatus.open)
         return await self.session.scalar(stmt.returning(Job.id)) is not None
 
+    async def client_of(self, job_id: int) -> int:
+        client_id = await self.session.scalar(select(Job.client_id).where(Job.id == job_id))
+        if client_id is None:
+            raise NotFound(f"Job {job_id} not found.")
+        return client_id
+
     async def status_of(self, job_id: int) -> str:
         status = await self.session.scalar(select(Job.status).where(Job.id == job_id))
         if status is None:

@@ -8,7 +8,7 @@ from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, WorkerPrinci
 from app.errors import NotFound, problem_responses
 from app.repositories.applications import ApplicationRepository
 from app.routers import API_PREFIX
-from app.routers.jobs import JobForOwner
+from app.routers.jobs import OwnedJobId
 from app.routers.params import Cursor, Limit
 from app.schemas.applications import (
     ApplicationCreate,
@@ -47,14 +47,14 @@ async def create_application(
 )
 @cached(scope="private", ttl=60, tags=lambda p, _: [t.job_applicants(p["job_id"])])
 async def list_job_applications(
-    job: JobForOwner,
+    job_id: OwnedJobId,
     principal: CurrentPrincipal,
     session: SessionDep,
     status: ApplicationStatusName | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobApplicationRead]:
-    items, next_cursor = await ApplicationRepository(session).for_job(job.id, status, cursor, limit)
+    items, next_cursor = await ApplicationRepository(session).for_job(job_id, status, cursor, limit)
     return Page(items=[JobApplicationRead.model_validate(a) for a in items], next_cursor=next_cursor)
 
 
@@ -66,13 +66,13 @@ async def list_job_applications(
 )
 @cached(scope="private", ttl=60, tags=lambda p, _: [t.job_applicants(p["job_id"])])
 async def list_best_applicants(
-    job: JobForOwner,
+    job_id: OwnedJobId,
     principal: CurrentPrincipal,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[RankedApplicant]:
     """Pending applications ranked by score = 40 rating + 25 skills + 20 distance + 15 experience."""
-    rows = await ApplicationRepository(session).ranked(job.id, limit)
+    rows = await ApplicationRepository(session).ranked(job_id, limit)
     return [
         RankedApplicant(
             score=round(row.score, 4),

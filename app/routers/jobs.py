@@ -1,12 +1,12 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.cache import cached, invalidates
 from app.cache import tags as t
+from app.cache.facts import ImmutableFacts
 from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
 from app.errors import Forbidden, Unprocessable, problem_responses
-from app.models import Job
 from app.repositories.jobs import JobRepository, JobSearch
 from app.routers import API_PREFIX
 from app.routers.params import Cursor, Limit
@@ -30,15 +30,23 @@ def parse_near(near: str | None) -> tuple[float, float] | None:
     return lat, lng
 
 
-async def job_for_owner_or_admin(job_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Job:
-    """The job, if the caller owns it or is an admin (the job itself is public, so others get 403)."""
-    job = await JobRepository(session).get_or_404(job_id)
-    if job.client_id != principal.id and not principal.is_admin:
+async def job_for_owner_or_admin(job_id: Id, principal: CurrentPrincipal, request: Request, session: SessionDep) -> int:
+    """The job's id, if the caller owns the job or is an admin (the job itself is public: others get 403).
+
+    The owner is remembered per process (a job's client never changes), so a cached page of the job's
+    applicants is authorized without a query.
+    """
+    owners: ImmutableFacts = request.app.state.job_owners
+    client_id = owners.get(job_id)
+    if client_id is None:
+        client_id = await JobRepository(session).client_of(job_id)
+        owners.remember(job_id, client_id)
+    if client_id != principal.id and not principal.is_admin:
         raise Forbidden("Only the job's owner and admins can see its applications.")
-    return job
+    return job_id
 
 
-JobForOwner = Annotated[Job, Depends(job_for_owner_or_admin)]
+OwnedJobId = Annotated[int, Depends(job_for_owner_or_admin)]
 
 
 @router.get("", response_model=Page[JobCard], operation_id="list_jobs", responses=problem_responses(422))
