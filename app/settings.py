@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     # Prefix of every cache key; apps sharing a Redis share entries only within one namespace.
     cache_namespace: str = Field(default="mp", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     # Longest a cache operation may take before the request goes on without the cache.
-    cache_timeout_ms: int = Field(default=50, ge=1, le=5000)
+    cache_timeout_ms: int = Field(default=100, ge=1, le=5000)
     # Consecutive cache failures that open the circuit breaker, and how long it stays open.
     cache_breaker_threshold: int = Field(default=3, ge=1)
     cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)

@@ -9,8 +9,8 @@ and measures:
 - saturation throughput with wrk (2 threads, 32 connections): the no-op `GET /health` as the yardstick of
   what the framework costs, job detail, job search (q and near), best applicants, a read-only mix and the
   realistic mix with writes (bench/mix.lua counts status codes and X-Cache values);
-- latency at a fixed 50 requests/s for every read endpoint with hey (5 workers x 10 requests/s), each
-  aimed at the heaviest instance in the dataset (the URLs of bench/plans.py);
+- latency at a fixed 50 requests/s for every read endpoint with hey (5 staggered processes x 10 requests/s),
+  each aimed at the heaviest instance in the dataset (the URLs of bench/plans.py);
 - SQL statements per request and cache lookups per route from `GET /metrics` (1 worker only: with 2
   workers each process keeps its own counters).
 
@@ -22,6 +22,7 @@ mix writes to it (applications and reviews), as a real load would.
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -31,6 +32,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,12 +40,13 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
@@ -67,7 +70,7 @@ BENCH_SECRET = "bench-only-secret-0123456789abcdefghijklm"  # 40 characters, for
 API = "/api/v1"
 
 WRK_THREADS, WRK_CONNECTIONS = 2, 32
-FIXED_WORKERS, FIXED_QPS_PER_WORKER = 5, 10  # hey: 5 closed-loop workers x 10 requests/s = 50 requests/s
+FIXED_WORKERS, FIXED_QPS_PER_WORKER = 5, 10  # 5 hey processes x 10 requests/s = 50 requests/s
 CONFIGURATIONS = ((1, False), (1, True), (2, False), (2, True))  # (uvicorn workers, cache enabled)
 READY_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 30
@@ -134,17 +137,19 @@ CACHE_SPEEDUP_TARGETS = {"job_detail": 3.0, "search": 10.0, "best_applicants": 1
 class Timing:
     """How long each run lasts and how many requests the mix file holds."""
 
-    saturation: int  # seconds per measured wrk run
+    saturation: int  # seconds per measured wrk run (and of the read-only warm-up before the mixes)
     warmup: int  # seconds of unmeasured wrk before each scenario
+    fill: int  # at most this many seconds to request every key of a scenario once (cache on)
     fixed: int  # seconds per hey run at 50 requests/s
     mix_length: int  # requests in the mix file (each thread replays its share; writes are sent once a pass)
 
 
-FULL = Timing(saturation=10, warmup=3, fixed=10, mix_length=40_000)
-QUICK = Timing(saturation=3, warmup=1, fixed=3, mix_length=8_000)
+FULL = Timing(saturation=10, warmup=3, fill=90, fixed=10, mix_length=40_000)
+QUICK = Timing(saturation=3, warmup=1, fill=30, fixed=3, mix_length=8_000)
 
 
 def log(message: str) -> None:
+    """Progress on stderr, with the time."""
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
@@ -168,8 +173,17 @@ class Dataset:
     fixed_rate: list[tuple[str, str, dict[str, str]]]  # (name, path, headers) per read endpoint
 
 
-async def load_dataset(engine: AsyncEngine, settings: Settings, reviews_wanted: int) -> Dataset:
+async def load_dataset(settings: Settings, reviews_wanted: int) -> Dataset:
     """Query the populations the load draws from (a few seconds on the large dataset)."""
+    engine = create_async_engine(settings.database_url)
+    try:
+        return await _load_dataset(engine, settings, reviews_wanted)
+    finally:
+        await engine.dispose()
+
+
+async def _load_dataset(engine: AsyncEngine, settings: Settings, reviews_wanted: int) -> Dataset:
+    """The queries of load_dataset on an open engine."""
     async with engine.connect() as conn:
 
         async def rows(sql: str, **params: Any) -> list[Any]:
@@ -227,17 +241,10 @@ class Zipf:
 
     def __init__(self, items: Sequence[Any], s: float = 1.0) -> None:
         self.items = list(items)
-        self.cum_weights = list(accumulate_weights(len(self.items), s))
+        self.cum_weights = list(itertools.accumulate(1.0 / rank**s for rank in range(1, len(self.items) + 1)))
 
     def pick(self, rng: random.Random) -> Any:
         return rng.choices(self.items, cum_weights=self.cum_weights)[0]
-
-
-def accumulate_weights(n: int, s: float) -> Iterator[float]:
-    total = 0.0
-    for rank in range(1, n + 1):
-        total += 1.0 / rank**s
-        yield total
 
 
 class Tokens:
@@ -259,10 +266,12 @@ def line(method: str, path: str, token: str | None = None, body: dict[str, Any] 
 
 
 def near(city: tuple[str, float, float]) -> str:
+    """The `near=lat,lng` value of a city."""
     return f"{city[1]:.4f},{city[2]:.4f}"
 
 
 def jobs_url(**params: Any) -> str:
+    """GET /jobs with these query parameters."""
     return f"{API}/jobs" + (f"?{urlencode(params)}" if params else "")
 
 
@@ -314,16 +323,19 @@ class MixBuilder:
                 return line("GET", f"{API}/users/{client}/jobs", self.tokens(client, "client"))
             case "apply":
                 worker = rng.choice(self.data.workers)
-                body = {"cover_letter": "Available this week; I have done this kind of job before."}
-                body["bid_minor"] = rng.randrange(2_000, 20_000, 100)
-                return line("POST", f"{API}/jobs/{self.jobs.pick(rng)[0]}/applications", self.tokens(worker, "worker"), body)
+                body = {"cover_letter": "Available this week.", "bid_minor": rng.randrange(2_000, 20_000, 100)}
+                return line(
+                    "POST", f"{API}/jobs/{self.jobs.pick(rng)[0]}/applications", self.tokens(worker, "worker"), body
+                )
             case "review_write":
                 job, reviewer, role, reviewee = reviews.pop()
                 body = {"reviewee_id": reviewee, "rating": rng.choice((3, 4, 4, 5, 5, 5)), "comment": "Bench review."}
                 return line("POST", f"{API}/jobs/{job}/reviews", self.tokens(reviewer, role), body)
         raise ValueError(kind)
 
-    def mix(self, length: int, reviews: list[tuple[int, int, str, int]], writes: bool) -> tuple[list[str], Counter[str]]:
+    def mix(
+        self, length: int, reviews: list[tuple[int, int, str, int]], writes: bool
+    ) -> tuple[list[str], Counter[str]]:
         """`length` requests drawn with the MIX weights (reads only unless `writes`), and what they are."""
         kinds = [kind for kind in MIX if writes or kind not in WRITES]
         weights = [MIX[kind] for kind in kinds]
@@ -345,7 +357,9 @@ class MixBuilder:
             return [line("GET", f"{API}/jobs/{job}") for job, _ in data.hot_jobs[:1000]]
         if name == "search":
             return [
-                line("GET", jobs_url(q=term, near=near(city), radius_km=50)) for term in data.terms for city in data.cities
+                line("GET", jobs_url(q=term, near=near(city), radius_km=50))
+                for term in data.terms
+                for city in data.cities
             ]
         if name == "best_applicants":
             return [
@@ -360,19 +374,37 @@ class MixBuilder:
 
 
 def free_port() -> int:
-    import socket
-
+    """A TCP port free on the loopback interface right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def http_get(url: str, timeout: float = 5.0) -> bytes:
+def http_get(url: str, timeout: float = 5.0, headers: dict[str, str] | None = None) -> bytes:
     """GET a loopback URL (the only kind this benchmark talks to)."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"not a loopback URL: {url}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
         return bytes(response.read())
+
+
+def fill_cache(base: str, lines: Sequence[str], seconds: int) -> int:
+    """Send every (GET) request of a scenario once, 8 at a time, so that its measured run starts with every
+    key cached; gives up after `seconds`. Returns how many answered 200."""
+    deadline = time.monotonic() + seconds
+
+    def send(entry: str) -> bool:
+        if time.monotonic() >= deadline:
+            return False
+        _, path, token, _ = entry.split("\t")
+        try:
+            http_get(base + path, timeout=10, headers={"Authorization": f"Bearer {token}"} if token != "-" else {})
+        except OSError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return sum(pool.map(send, lines))
 
 
 def pool_size(workers: int) -> int:
@@ -381,7 +413,9 @@ def pool_size(workers: int) -> int:
 
 
 @contextmanager
-def serve(database_url: str, redis_url: str, workers: int, cache: bool, namespace: str, log_path: Path) -> Iterator[str]:
+def serve(
+    database_url: str, redis_url: str, workers: int, cache: bool, namespace: str, log_path: Path
+) -> Iterator[str]:
     """Run `marketplace serve` with production settings; yield its base URL; stop it (SIGTERM, then SIGKILL)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
@@ -484,22 +518,35 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 
 
 def run_hey(url: str, headers: dict[str, str], seconds: int) -> dict[str, Any]:
-    """hey at 50 requests/s (5 closed-loop workers x 10/s): achieved rate and latency percentiles in ms."""
-    command = ["hey", "-z", f"{seconds}s", "-c", str(FIXED_WORKERS), "-q", str(FIXED_QPS_PER_WORKER), "-t", "10"]
-    command += ["-o", "csv"]
+    """50 requests/s, evenly spaced: FIXED_WORKERS hey processes of one closed-loop worker at
+    FIXED_QPS_PER_WORKER requests/s each, started 1/50 s apart. (One `hey -c 5 -q 10` fires its five workers
+    in lockstep: bursts of five simultaneous requests every 100 ms, which queue behind each other.)
+    Returns the achieved rate, status counts and latency percentiles in ms."""
+    command = ["hey", "-z", f"{seconds}s", "-c", "1", "-q", str(FIXED_QPS_PER_WORKER), "-t", "10", "-o", "csv"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True)
+    rows: list[str] = []
+    with ExitStack() as stack:
+        outputs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(FIXED_WORKERS)]
+        processes: list[subprocess.Popen[str]] = []
+        stack.callback(lambda: [process.kill() for process in processes if process.poll() is None])
+        for output in outputs:
+            processes.append(subprocess.Popen([*command, url], stdout=output, stderr=subprocess.DEVNULL, text=True))
+            time.sleep(1 / (FIXED_WORKERS * FIXED_QPS_PER_WORKER))
+        for process, output in zip(processes, outputs, strict=True):
+            process.wait(timeout=seconds + 60)
+            output.seek(0)
+            rows += output.read().splitlines()[1:]  # response-time,DNS+dialup,DNS,...,status-code,offset
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
-    for row in done.stdout.splitlines()[1:]:  # response-time,DNS+dialup,DNS,...,status-code,offset
+    for row in rows:
         fields = row.split(",")
         if len(fields) == 8:
             latencies.append(float(fields[0]) * 1000)
             statuses[fields[6]] += 1
     latencies.sort()
     if not latencies:
-        raise RuntimeError(f"hey recorded no response for {url}:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"hey recorded no response for {url}")
     return {
         "requests": len(latencies),
         "rps": len(latencies) / seconds,
@@ -598,13 +645,15 @@ def run_configuration(
     namespace = f"bench-{int(time.time())}-{label}"
     log_path = workdir / f"server-{label}.log"
     result: dict[str, Any] = {"workers": workers, "cache": cache, "label": label, "namespace": namespace}
+    result["code"] = code_version()  # the server runs the working tree as it is now
 
     def request_file(name: str, lines: list[str]) -> Path:
         path = workdir / f"{label}-{name}.tsv"
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    files = {name: request_file(name, builder.scenario(name)) for name in SATURATION}
+    scenarios = {name: builder.scenario(name) for name in SATURATION}
+    files = {name: request_file(name, lines) for name, lines in scenarios.items()}
     read_only, _ = builder.mix(timing.mix_length, [], writes=False)
     warm, _ = builder.mix(timing.mix_length // 4, [], writes=False)
     mix_lines, drawn = builder.mix(timing.mix_length, reviews, writes=True)
@@ -620,15 +669,19 @@ def run_configuration(
         one_process = workers == 1
         start = scrape(base) if one_process else {}
         saturation: dict[str, Any] = {}
+        filled = {}
         for name in SATURATION:
+            if cache:
+                filled[name] = fill_cache(base, scenarios[name], timing.fill)
             run_wrk(base, files[name], timing.warmup)
+            run = saturation[name] = run_wrk(base, files[name], timing.saturation)
+            log(f"{label}: {name:<16} {run['rps']:8.1f} req/s, hit rate {fmt_rate(run['hit_rate'])}")
+        result["cache_filled"] = filled
+        run_wrk(base, files["mix_warmup"], timing.saturation)
+        scrapes = [scrape(base) if one_process else {}]
+        for name in ("mix_read_only", "mix"):
             saturation[name] = run_wrk(base, files[name], timing.saturation)
-            log(f"{label}: {name:<16} {saturation[name]['rps']:8.1f} req/s")
-        run_wrk(base, files["mix_warmup"], timing.warmup)
-        saturation["mix_read_only"] = run_wrk(base, files["mix_read_only"], timing.saturation)
-        before_mix = scrape(base) if one_process else {}
-        saturation["mix"] = run_wrk(base, files["mix"], timing.saturation)
-        after_mix = scrape(base) if one_process else {}
+            scrapes.append(scrape(base) if one_process else {})
         for name in ("mix_read_only", "mix"):
             run = saturation[name]
             log(f"{label}: {name:<16} {run['rps']:8.1f} req/s, hit rate {fmt_rate(run['hit_rate'])}")
@@ -644,9 +697,16 @@ def run_configuration(
         if one_process:
             end = scrape(base)
             result["statements"] = statements_per_route(start, end)
-            result["mix_lookups"] = lookups_per_route(before_mix, after_mix)
-            result["mix_statuses"] = statuses_per_route(before_mix, after_mix)
+            result["lookups"] = {
+                "mix_read_only": lookups_per_route(scrapes[0], scrapes[1]),
+                "mix": lookups_per_route(scrapes[1], scrapes[2]),
+            }
+            result["mix_statuses"] = statuses_per_route(scrapes[1], scrapes[2])
             result["statuses"] = statuses_per_route(start, end)
+            result["cache_backend_errors"] = {
+                dict(labels)["operation"]: int(n)
+                for labels, n in delta(start, end, "cache_backend_errors_total").items()
+            }
     result["server"] = server_problems(log_path)
     result["redis_keys_dropped"] = drop_namespace(args.redis_url, namespace)
     return result
@@ -657,10 +717,12 @@ def run_configuration(
 
 
 def fmt_rate(rate: float | None) -> str:
+    """A rate as a percentage, or n/a."""
     return "n/a" if rate is None else f"{rate:.1%}"
 
 
 def config(results: list[dict[str, Any]], workers: int, cache: bool) -> dict[str, Any] | None:
+    """The results of one configuration, if it ran."""
     return next((r for r in results if r["workers"] == workers and r["cache"] == cache), None)
 
 
@@ -717,6 +779,7 @@ def evaluate_targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     return {
@@ -728,12 +791,40 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_version() -> str:
+    """The commit the server ran, and whether app/ or alembic/ had uncommitted changes."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "app", "alembic"], capture_output=True, text=True, timeout=10
+    )
+    return head.stdout.strip() + (" with uncommitted changes in app/ or alembic/" if dirty.stdout.strip() else "")
+
+
+def code_line(results: list[dict[str, Any]]) -> str:
+    """The code every configuration ran, or each one's when it changed during the run."""
+    versions = {r["code"] for r in results}
+    if len(versions) == 1:
+        return versions.pop()
+    return "changed during the run: " + ", ".join(f"{r['label']} {r['code']}" for r in results)
+
+
 def tool_versions() -> dict[str, str]:
+    """wrk's banner; hey has no version flag, so its Debian package version when dpkg knows it."""
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10)
-    return {"wrk": (wrk.stdout + wrk.stderr).splitlines()[0].strip(), "hey": "hey (Debian package)"}
+    hey = "hey"
+    if shutil.which("dpkg-query"):
+        package = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", "hey"], capture_output=True, text=True, timeout=10
+        )
+        hey += f" {package.stdout.strip()}" if package.returncode == 0 else ""
+    return {"wrk": (wrk.stdout + wrk.stderr).splitlines()[0].strip(), "hey": hey}
 
 
 def plot_throughput(results: list[dict[str, Any]], path: Path) -> None:
+    """Grouped bars: saturation requests/s per scenario and configuration (log scale)."""
     import matplotlib.pyplot as plt
 
     scenarios = [*SATURATION, "mix_read_only", "mix"]
@@ -756,6 +847,7 @@ def plot_throughput(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def plot_fixed_rate(results: list[dict[str, Any]], path: Path) -> None:
+    """Horizontal bars: p99 at 50 requests/s per endpoint, cache off and on, one panel per worker count."""
     import matplotlib.pyplot as plt
 
     worker_counts = sorted({run["workers"] for run in results})
@@ -766,25 +858,28 @@ def plot_fixed_rate(results: list[dict[str, Any]], path: Path) -> None:
         height = 0.8 / len(runs)
         for i, run in enumerate(runs):
             ys = [y + (i - (len(runs) - 1) / 2) * height for y in range(len(names))]
-            ax.barh(ys, [row["p99"] for row in run["fixed_rate"]], height, label=f"cache {'on' if run['cache'] else 'off'}")
+            ax.barh(
+                ys, [row["p99"] for row in run["fixed_rate"]], height, label=f"cache {'on' if run['cache'] else 'off'}"
+            )
         ax.axvline(P99_TARGET_MS, color="red", linestyle="--", label=f"target {P99_TARGET_MS:g} ms")
         ax.set_yticks(range(len(names)), names, fontsize=8)
-        ax.invert_yaxis()
         ax.set_xscale("log")
         ax.set_xlabel("p99 latency, ms (log scale)")
         ax.set_title(f"{workers} worker(s): p99 at 50 requests/s")
         ax.legend(fontsize=8)
         ax.grid(axis="x", alpha=0.3)
+    axes[0][0].invert_yaxis()  # shared: once for all
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def plot_hit_rate(results: list[dict[str, Any]], path: Path) -> None:
+    """Mix hit rates per worker count (wrk), and per route for 1 worker (/metrics)."""
     import matplotlib.pyplot as plt
 
     cached = [run for run in results if run["cache"]]
-    per_route = next((run["mix_lookups"] for run in cached if "mix_lookups" in run), {})
+    per_route = next((run["lookups"] for run in cached if "lookups" in run), {})
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 2]})
     labels = [f"{run['workers']} worker(s)" for run in cached]
     width = 0.38
@@ -794,20 +889,22 @@ def plot_hit_rate(results: list[dict[str, Any]], path: Path) -> None:
         left.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=8)
     left.axhline(100 * HIT_RATE_TARGET, color="red", linestyle="--", label=f"target {HIT_RATE_TARGET:.0%}")
     left.set_xticks(range(len(cached)), labels)
-    left.set_ylim(0, 105)
+    left.set_ylim(0, 125)
     left.set_ylabel("X-Cache HIT share of cached-route responses, %")
     left.set_title("Mix hit rate (counted by wrk)")
-    left.legend(fontsize=8, loc="lower left")
-    routes = sorted(per_route)
-    rates = [100 * per_route[r].get("hit", 0) / max(1, sum(per_route[r].values())) for r in routes]
-    bars = right.barh(range(len(routes)), rates)
-    right.bar_label(bars, labels=[f"{v:.1f}%" for v in rates], fontsize=8)
+    left.legend(fontsize=8, loc="upper center", ncol=2, framealpha=1)
+    routes = sorted({route for lookups in per_route.values() for route in lookups})
+    for offset, name in ((-width / 2, "mix_read_only"), (width / 2, "mix")):
+        rates = [100 * (metrics_hit_rate({r: per_route[name].get(r, {})}) or 0.0) for r in routes]
+        bars = right.barh([y + offset for y in range(len(routes))], rates, width, label=SCENARIO_TITLES[name])
+        right.bar_label(bars, labels=[f"{v:.0f}%" for v in rates], fontsize=7)
     right.axvline(100 * HIT_RATE_TARGET, color="red", linestyle="--")
     right.set_yticks(range(len(routes)), routes, fontsize=8)
     right.invert_yaxis()
     right.set_xlim(0, 110)
-    right.set_xlabel("hit rate, %")
-    right.set_title("Realistic mix, per route (1 worker, /metrics)")
+    right.set_xlabel("hit rate, % (/metrics: a request that waited for a concurrent fill counts as a miss)")
+    right.set_title("Per route, 1 worker")
+    right.legend(fontsize=8, loc="lower right", framealpha=1)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -817,21 +914,24 @@ def markdown(report: dict[str, Any]) -> str:
     """The generated section of docs/performance.md (between the bench markers)."""
     results: list[dict[str, Any]] = report["results"]
     timing = report["timing"]
+    host = report["machine"]
     heads = [f"{r['workers']}w cache {'on' if r['cache'] else 'off'}" for r in results]
     out = [
-        "## Measured (generated by `bench/load.py`)",
+        "## 3. Load benchmark",
+        "",
+        "Generated by `bench/load.py` (this section is rewritten by each run).",
         "",
         f"- Command: `{report['command']}` ({report['mode']} run, {report['runtime_seconds'] / 60:.1f} min)",
-        f"- Date: {report['date']}",
-        f"- Machine: {report['machine']['nproc']} cores, {report['machine']['cpu']}, Linux {report['machine']['kernel']},"
-        f" Python {report['machine']['python']}; load average at start "
-        + ", ".join(f"{v:.2f}" for v in report["machine"]["load_average_at_start"])
+        f"- Date: {report['date']}; code: {code_line(results)}",
+        f"- Machine: {host['nproc']} cores, {host['cpu']}, Linux {host['kernel']}, Python {host['python']};"
+        " load average at start "
+        + ", ".join(f"{v:.2f}" for v in host["load_average_at_start"])
         + ". The load generators (wrk, hey) run on the same machine as the server and PostgreSQL and Redis, and the"
         " machine is shared: numbers are noisy.",
-        f"- Tools: {report['tools']['wrk']}; {report['tools']['hey']}. Server: `marketplace serve --no-demo --workers N`"
-        " with APP_ENVIRONMENT=production (uvicorn, uvloop, httptools, no access log), Redis as the cache in every"
-        " configuration, APP_DB_POOL_SIZE "
-        + ", ".join(f"{w} worker(s): {pool_size(w)}" for w in sorted({r['workers'] for r in results}))
+        f"- Tools: {report['tools']['wrk']}; {report['tools']['hey']}."
+        " Server: `marketplace serve --no-demo --workers N` with APP_ENVIRONMENT=production (uvicorn, uvloop,"
+        " httptools, no access log), Redis as the cache in every configuration, APP_DB_POOL_SIZE "
+        + ", ".join(f"{w} worker(s): {pool_size(w)}" for w in sorted({r["workers"] for r in results}))
         + " (plus as many overflow connections).",
         f"- Dataset: {report['dataset']}.",
         "",
@@ -846,10 +946,13 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     out += [
         "",
-        f"### Saturation throughput (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, {timing['saturation']} s each after"
-        f" {timing['warmup']} s of warm-up)",
+        f"### Saturation throughput (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, {timing['saturation']} s each)",
         "",
-        "requests/s, and p50 / p99 latency in ms.",
+        "requests/s (p50 / p99 latency in ms), and the share of X-Cache HITs. Each scenario rotates over its URLs:"
+        " job detail over the 1,000 open jobs with most applicants, search over the 24 most frequent title words x"
+        " the 12 cities with most open jobs (`q` and `near`, 50 km), best applicants over the 200 busiest jobs with"
+        " their owners' tokens. With the cache on, every URL of a scenario is requested once first, so the run"
+        f" measures the warm cache; every run follows {timing['warmup']} s of unmeasured wrk.",
         "",
         "| scenario | " + " | ".join(heads) + " |",
         "|---|" + "---|" * len(results),
@@ -858,10 +961,11 @@ def markdown(report: dict[str, Any]) -> str:
         cells = []
         for r in results:
             run = r["saturation"][name]
-            cells.append(f"{run['rps']:.0f} ({run['latency_ms']['50']:.0f} / {run['latency_ms']['99']:.0f})")
+            hits = f", {run['hit_rate']:.0%} HIT" if run["hit_rate"] is not None and r["cache"] else ""
+            cells.append(f"{run['rps']:.0f} ({run['latency_ms']['50']:.0f} / {run['latency_ms']['99']:.0f}){hits}")
         out.append(f"| {SCENARIO_TITLES[name]} | " + " | ".join(cells) + " |")
     out += ["", "![saturation throughput](img/bench-throughput.png)", "", "Ratios within one run:", ""]
-    out += ["| ratio | " + " | ".join(f"{w} worker(s)" for w in sorted({r['workers'] for r in results})) + " |"]
+    out += ["| ratio | " + " | ".join(f"{w} worker(s)" for w in sorted({r["workers"] for r in results})) + " |"]
     out += ["|---|" + "---|" * len({r["workers"] for r in results})]
     ratio_rows: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], float]]] = [
         (f"cached / uncached: {SCENARIO_TITLES[name]}", lambda on, off, n=name: on[n]["rps"] / off[n]["rps"])
@@ -880,13 +984,20 @@ def markdown(report: dict[str, Any]) -> str:
 
     out += [
         "",
-        f"### Fixed rate: 50 requests/s per endpoint (hey -z {timing['fixed']}s -c {FIXED_WORKERS}"
-        f" -q {FIXED_QPS_PER_WORKER})",
+        f"### Fixed rate: 50 requests/s per endpoint, {timing['fixed']} s each",
         "",
-        "p50 / p90 / p99 in ms. One URL per endpoint, the heaviest instance of the dataset (the busiest open job, the"
-        " most-reviewed user, the client with the most jobs, ...; from `bench.plans.scenario_urls`); with the cache on"
-        " that one URL is a HIT after the first request. hey's workers are closed-loop: a slow response delays the next"
-        " request, so the achieved rate is given too (the lowest of the configurations).",
+        f"{FIXED_WORKERS} processes of `hey -z {timing['fixed']}s -c 1 -q {FIXED_QPS_PER_WORKER} -o csv`, started"
+        f" {1000 // (FIXED_WORKERS * FIXED_QPS_PER_WORKER)} ms apart, so requests arrive evenly every"
+        f" {1000 // (FIXED_WORKERS * FIXED_QPS_PER_WORKER)} ms. (A single `hey -c {FIXED_WORKERS}"
+        f" -q {FIXED_QPS_PER_WORKER}` fires its workers in lockstep: bursts of {FIXED_WORKERS} simultaneous requests"
+        " every 100 ms, which queue behind each other on the server; on a quiet machine that tripled the p50 of"
+        " `GET /jobs` and took its p99 from 10 to 90 ms.) Each hey worker is closed-loop: a response slower than"
+        " 100 ms delays that worker's next request, so the achieved rate is shown (the lowest of the"
+        " configurations).",
+        "",
+        "p50 / p90 / p99 in ms, bold when p99 >= 50 ms. One URL per endpoint, the heaviest instance of the dataset"
+        " (the busiest open job, the most-reviewed user, the client with the most jobs, ...; from"
+        " `bench.plans.scenario_urls`); with the cache on that one URL is a HIT after the first request.",
         "",
         "| endpoint | URL | " + " | ".join(heads) + " | req/s |",
         "|---|---|" + "---|" * len(results) + "---|",
@@ -911,25 +1022,70 @@ def markdown(report: dict[str, Any]) -> str:
         + ". Job, profile and search choices follow a Zipf law over the busiest jobs, the most-reviewed users, the"
         " most frequent title words and the cities with most jobs; workers apply to hot jobs (a 409 for a duplicate"
         " application is expected); reviews are written once per eligible (job, reviewer, reviewee) triple. The"
-        " read-only mix has the same weights without the writes. Every run follows an unmeasured read-only warm-up.",
+        " read-only mix has the same weights without the writes. The mixes follow"
+        f" {timing['saturation']} s of unmeasured read-only mix.",
         "",
         "| | " + " | ".join(heads) + " |",
         "|---|" + "---|" * len(results),
     ]
     mix_rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("requests/s", lambda r: f"{r['saturation']['mix']['rps']:.0f}"),
-        ("p50 / p99 ms", lambda r: "{:.0f} / {:.0f}".format(*(r["saturation"]["mix"]["latency_ms"][p] for p in "50 99".split()))),
-        ("status codes", lambda r: ", ".join(f"{k}: {v}" for k, v in sorted(r["saturation"]["mix"]["statuses"].items()))),
+        (
+            "p50 / p99 ms",
+            lambda r: "{:.0f} / {:.0f}".format(*(r["saturation"]["mix"]["latency_ms"][p] for p in ("50", "99"))),
+        ),
+        (
+            "status codes",
+            lambda r: ", ".join(f"{k}: {v}" for k, v in sorted(r["saturation"]["mix"]["statuses"].items())),
+        ),
         ("X-Cache", lambda r: ", ".join(f"{k}: {v}" for k, v in sorted(r["saturation"]["mix"]["x_cache"].items()))),
         ("hit rate (wrk)", lambda r: fmt_rate(r["saturation"]["mix"]["hit_rate"])),
         ("hit rate, read-only mix (wrk)", lambda r: fmt_rate(r["saturation"]["mix_read_only"]["hit_rate"])),
-        ("hit rate (/metrics)", lambda r: fmt_rate(metrics_hit_rate(r.get("mix_lookups")))),
-        ("socket errors (connect/read/write/timeout)", lambda r: "/".join(
-            str(r["saturation"]["mix"]["errors"][k]) for k in ("connect", "read", "write", "timeout"))),
+        ("hit rate (/metrics)", lambda r: fmt_rate(metrics_hit_rate(r.get("lookups", {}).get("mix")))),
+        (
+            "socket errors (connect/read/write/timeout)",
+            lambda r: "/".join(
+                str(r["saturation"]["mix"]["errors"][k]) for k in ("connect", "read", "write", "timeout")
+            ),
+        ),
     ]
     for title, cell in mix_rows:
         out.append(f"| {title} | " + " | ".join(cell(r) for r in results) + " |")
-    out += ["", "![hit rate](img/bench-hit-rate.png)", ""]
+    out += [
+        "",
+        "wrk counts the X-Cache header; `/metrics` counts cache lookups, where a request that waited for a concurrent"
+        " fill of the same key (single-flight) is a miss although its header says HIT, and requests still in flight"
+        " when wrk stops are included.",
+        "",
+    ]
+    for r in results:
+        if "lookups" not in r or not r["cache"]:
+            continue
+        writes = {route: counts for route, counts in r["mix_statuses"].items() if not route.startswith("GET")}
+        out += [
+            f"Per route ({r['label']}, `/metrics`): hit / miss / bypass and hit rate.",
+            "",
+            "| route | read-only mix | realistic mix |",
+            "|---|---|---|",
+        ]
+        for route in sorted({route for lookups in r["lookups"].values() for route in lookups}):
+            cells = []
+            for name in ("mix_read_only", "mix"):
+                counts = r["lookups"][name].get(route, {})
+                rate = fmt_rate(metrics_hit_rate({route: counts}))
+                cells.append("{} / {} / {}, {}".format(*(counts.get(k, 0) for k in ("hit", "miss", "bypass")), rate))
+            out.append(f"| `{route}` | " + " | ".join(cells) + " |")
+        out += [
+            "",
+            "Writes in the realistic mix (status: count): "
+            + "; ".join(
+                f"`{route}` " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+                for route, counts in sorted(writes.items())
+            )
+            + ".",
+            "",
+        ]
+    out += ["![hit rate](img/bench-hit-rate.png)", ""]
 
     one = [r for r in results if "statements" in r]
     if one:
@@ -939,7 +1095,9 @@ def markdown(report: dict[str, Any]) -> str:
             "Mean statements per request and the histogram bucket bounding the largest count; with the cache on a"
             " HIT sends none. With 2 workers each process counts its own requests, so this is measured with 1 only.",
             "",
-            "| route | " + " | ".join(f"cache {'on' if r['cache'] else 'off'}: mean (max <=), requests" for r in one) + " |",
+            "| route | "
+            + " | ".join(f"cache {'on' if r['cache'] else 'off'}: mean (max <=), requests" for r in one)
+            + " |",
             "|---|" + "---|" * len(one),
         ]
         keys = sorted({(s["method"], s["route"]) for r in one for s in r["statements"]})
@@ -959,6 +1117,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def metrics_hit_rate(lookups: dict[str, dict[str, int]] | None) -> float | None:
+    """hit / (hit + miss + bypass) over routes of cache_lookups_total deltas."""
     if not lookups:
         return None
     totals: Counter[str] = Counter()
@@ -976,10 +1135,22 @@ def anomaly_lines(results: list[dict[str, Any]]) -> list[str]:
         for name, run in runs.items():
             server_errors = sum(n for status, n in run["statuses"].items() if status.startswith("5") or status == "0")
             if server_errors:
-                lines.append(f"{r['label']} {name}: {server_errors} responses with 5xx or no status ({run['statuses']})")
-            socket = {k: v for k, v in run.get("errors", {}).items() if k != "status" and v}
-            if socket:
-                lines.append(f"{r['label']} {name}: wrk socket errors {socket}")
+                lines.append(
+                    f"{r['label']} {name}: {server_errors} responses with 5xx or no status ({run['statuses']})"
+                )
+            broken = {k: v for k, v in run.get("errors", {}).items() if k != "status" and v}
+            if broken:
+                lines.append(f"{r['label']} {name}: wrk socket errors {broken}")
+        bypassed = {
+            name: run["x_cache"]["BYPASS"] for name, run in r["saturation"].items() if "BYPASS" in run["x_cache"]
+        }
+        if r["cache"] and bypassed:
+            lines.append(
+                f"{r['label']}: X-Cache BYPASS with the cache on (a Redis call over APP_CACHE_TIMEOUT_MS, or the"
+                f" circuit breaker open after such failures): {bypassed}"
+            )
+        if r.get("cache_backend_errors"):
+            lines.append(f"{r['label']}: cache backend errors (/metrics): {r['cache_backend_errors']}")
         if r["saturation"]["mix"]["passes"]:
             lines.append(f"{r['label']} mix: the request file wrapped around, writes were replayed (409s)")
         if r["server"]["error_lines"]:
@@ -1010,30 +1181,27 @@ def write_report(section: str) -> None:
 
 
 def check_tools() -> None:
+    """Stop with the install command if wrk or hey is missing (nothing is installed silently)."""
     missing = [tool for tool in ("wrk", "hey") if shutil.which(tool) is None]
     if missing:
         raise SystemExit(f"{' and '.join(missing)} not found: install with `apt-get install -y wrk hey`")
 
 
 def command_line(argv: Sequence[str]) -> str:
-    """The command as run, with any database or Redis password hidden."""
-    shown = []
-    for arg in argv:
-        if "://" in arg and "@" in arg:
-            arg = make_url(arg).render_as_string(hide_password=True) if arg.startswith("postgres") else arg
-        shown.append(shlex.quote(arg))
+    """The command as run, with any password in a URL hidden."""
+    shown = [shlex.quote(re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", arg)) for arg in argv]
     return " ".join([".venv/bin/python -m bench.load", *shown])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Run every configuration, then write the results, the plots and the report section."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="the seeded large dataset")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="the cache (a unique namespace per run)")
     parser.add_argument("--quick", action="store_true", help="short runs: a smoke test of the whole pipeline")
     args = parser.parse_args(argv)
     for url in (args.database_url, args.redis_url):
-        host = make_url(url).host if url.startswith("postgres") else url.split("//", 1)[1].split("@")[-1].split(":")[0]
-        if host not in ("127.0.0.1", "localhost"):
+        if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
             raise SystemExit(f"only loopback targets: {url}")
     check_tools()
     timing = QUICK if args.quick else FULL
@@ -1047,13 +1215,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         access_token_ttl_seconds=4 * 3600,  # outlives the whole run
     )
     reviews_per_config = math.ceil(timing.mix_length * MIX["review_write"] / 100 * 1.2)
-    engine = create_async_engine(settings.database_url)
-    try:
-        log("reading the request set from the dataset")
-        data = asyncio.run(load_dataset(engine, settings, reviews_per_config * len(CONFIGURATIONS)))
-    finally:
-        asyncio.run(engine.dispose())
-    builder = MixBuilder(data, Tokens(settings), random.Random(4))
+    log("reading the request set from the dataset")
+    data = asyncio.run(load_dataset(settings, reviews_per_config * len(CONFIGURATIONS)))
+    seed = time.time_ns()  # a new draw each run: a fixed seed would replay the last run's applications (409s)
+    builder = MixBuilder(data, Tokens(settings), random.Random(seed))
     triples = list(data.review_triples)
 
     results = []
@@ -1070,7 +1235,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "runtime_seconds": time.monotonic() - began,
         "machine": machine(),
         "tools": tool_versions(),
-        "timing": timing.__dict__,
+        "timing": asdict(timing),
+        "random_seed": seed,
         "dataset": (
             f"{make_url(args.database_url).database} ({len(data.hot_jobs)} hot open jobs,"
             f" {len(data.profiles)} reviewed users, {len(data.terms)} search words x {len(data.cities)} cities,"
@@ -1092,10 +1258,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     plot_fixed_rate(results, IMG_DIR / "bench-fixed-rate-p99.png")
     plot_hit_rate(results, IMG_DIR / "bench-hit-rate.png")
     write_report(markdown(report))
-    log(f"done in {report['runtime_seconds'] / 60:.1f} min: docs/performance.md, docs/img/bench-*.png,"
-        f" docs/bench-results/{stamp}.json")
+    log(
+        f"done in {report['runtime_seconds'] / 60:.1f} min: docs/performance.md, docs/img/bench-*.png,"
+        f" docs/bench-results/{stamp}.json"
+    )
     for target in report["targets"]:
-        log(f"{'MET   ' if target['met'] else 'MISSED'} [{target['workers']}w] {target['target']}: {target['measured']}")
+        log(
+            f"{'MET   ' if target['met'] else 'MISSED'} [{target['workers']}w] {target['target']}: {target['measured']}"
+        )
 
 
 if __name__ == "__main__":
