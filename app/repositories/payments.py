@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import Account, IdempotencyKey, LedgerEntry, Payment
@@ -95,19 +95,3 @@ class PaymentRepository(Repository[Payment]):
             .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
             .values(status_code=status_code, response_body=body)
         )
-
-    async def ledger_totals(self) -> tuple[int, int]:
-        """(sum of all ledger entries, number of accounts whose balance differs from their entries)."""
-        total = await self.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)))
-        entries = (
-            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_minor).label("s"))
-            .group_by(LedgerEntry.account_id)
-            .subquery()
-        )
-        mismatched = await self.session.scalar(
-            select(func.count())
-            .select_from(Account)
-            .outerjoin(entries, entries.c.account_id == Account.id)
-            .where(Account.balance_minor != func.coalesce(entries.c.s, 0))
-        )
-        return int(total or 0), int(mismatched or 0)

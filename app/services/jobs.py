@@ -21,7 +21,8 @@ from app.settings import Settings
 
 def total_cost(pay_type: str, pay_rate_minor: int, hours: int | None, openings: int) -> int:
     """pay_rate x (hours if hourly) x openings."""
-    return pay_rate_minor * (hours or 1 if pay_type == PayType.hourly else 1) * openings
+    hours_factor = hours if pay_type == PayType.hourly and hours is not None else 1
+    return pay_rate_minor * hours_factor * openings
 
 
 class JobService:
