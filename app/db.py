@@ -1,6 +1,6 @@
-"""Engine and session factory, built in the app's lifespan (nothing connects at import time)."""
+"""Engine, session factory and the unit of work, built in the app's lifespan (nothing connects at import time)."""
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -51,5 +51,25 @@ def count_statements() -> Iterator[list[int]]:
         _statements.reset(token)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+CommitHook = Callable[[], Awaitable[None]]
+
+
+class UnitOfWork(AsyncSession):
+    """The request's session. Only its owner (app.deps.get_session) commits; other rooms (the response
+    cache) register what must happen once the commit succeeded, and nothing of it runs on a rollback."""
+
+    def after_commit(self, hook: CommitHook) -> None:
+        self.info.setdefault("after_commit", []).append(hook)
+
+    async def run_after_commit(self) -> None:
+        hooks: list[CommitHook] = self.info.pop("after_commit", [])
+        for hook in hooks:
+            await hook()
+
+    def discard_after_commit(self) -> None:
+        self.info.pop("after_commit", None)
+
+
+def create_sessionmaker(engine: AsyncEngine | Any, **options: Any) -> async_sessionmaker[UnitOfWork]:
+    """Sessions of the unit-of-work class; `engine` may be a connection (the tests bind one)."""
+    return async_sessionmaker(engine, class_=UnitOfWork, expire_on_commit=False, autoflush=False, **options)

@@ -9,45 +9,49 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cache.invalidation import TAGS_KEY
+from app.db import UnitOfWork
 from app.errors import Forbidden, Unauthorized
 from app.models.enums import Role
 from app.security import Principal, decode_access_token
 from app.settings import Settings
+from app.state import AppState, request_state
+
+
+async def get_state(request: Request) -> AppState:
+    return request_state(request)
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
 
 
 async def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return request_state(request).settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request: commit on success, roll back on error, both before the response.
 
     `scope="function"` (below) makes FastAPI finish this dependency before it sends the response, so a
-    failing commit becomes a 5xx instead of a silent success. The cache tags the request's writes recorded
-    (app.cache.invalidation) are invalidated only after the commit succeeded, and before the response.
+    failing commit becomes a 5xx instead of a silent success. What others registered to follow the commit
+    (the response cache's invalidations) runs only after it succeeded, and still before the response.
     """
-    async with request.app.state.sessionmaker() as session:
+    async with request_state(request).database.sessionmaker() as session:
         try:
             yield session
             if session.in_transaction():  # a cache HIT never touched the database
                 await session.commit()
         except BaseException:
+            session.discard_after_commit()
             await session.rollback()
             raise
-        tags = session.info.get(TAGS_KEY)
-        if tags:
-            route = getattr(request.scope.get("route"), "path", request.url.path)
-            await request.app.state.cache.invalidate(route, tags)
+        await session.run_after_commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[UnitOfWork, Depends(get_session, scope="function")]
 
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

@@ -1,4 +1,7 @@
-"""The ASGI application: `create_app()` wires settings, database, routers, errors and the docs."""
+"""The ASGI application: `create_app()` wires settings, database, cache, routers, errors and the docs.
+
+`app` is the production application (`uvicorn app.main:app`); tests call `create_app(settings, database=...)`.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,12 +17,14 @@ from sqlalchemy import text
 
 from app.cache import Metrics, build_cache
 from app.cache.decorator import scope_errors
-from app.cache.facts import ImmutableFacts
 from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
+from app.deps import get_optional_principal, get_principal
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from app.memo import ImmutableFacts
 from app.routers import applications, auth, catalog, jobs, payments, reviews, users
 from app.settings import Settings, get_settings
+from app.state import AppState, Database, app_state
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
@@ -28,19 +33,30 @@ class Health(BaseModel):
     status: str
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """The application; `database` is an engine and sessionmaker the caller owns (tests), else one is built."""
     settings = settings or get_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(database_url(settings), settings)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        db, owned = database, None
+        if db is None:
+            owned = create_engine(database_url(settings), settings)
+            db = Database(owned, create_sessionmaker(owned))
+        state = AppState(
+            settings=settings,
+            database=db,
+            cache=build_cache(settings, metrics),
+            job_owners=ImmutableFacts(),
+        )
+        app.state.resources = state
         try:
             yield
         finally:
-            await app.state.cache.close()
-            await engine.dispose()
+            await state.cache.close()
+            if owned is not None:
+                await owned.dispose()
 
     app = FastAPI(
         title="Marketplace API",
@@ -51,10 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.settings = settings
-    metrics = Metrics()
-    app.state.cache = build_cache(settings, metrics)
-    app.state.job_owners = ImmutableFacts()
     install_metrics(app, metrics)
     install_error_handlers(app)
     _install_docs(app)
@@ -74,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health_ready(request: Request) -> Health:
         """The database answers."""
         try:
-            async with request.app.state.engine.connect() as conn:
+            async with app_state(request.app).database.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             raise ServiceUnavailable("The database is not reachable.") from exc
@@ -82,9 +94,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (auth, users, catalog, jobs, applications, payments, reviews):
         app.include_router(module.router, responses=problem_responses(422))
-    if errors := scope_errors(app.routes):
+    if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))
     return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app.main:app` for `uvicorn app.main:app`: built on first access, so importing this module (tests,
+    the CLI) neither reads the environment nor builds an app."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)
 
 
 def _install_docs(app: FastAPI) -> None:

@@ -19,17 +19,19 @@ from typing import Any
 
 import asyncpg
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.cli import migrate
-from app.db import create_engine
+from app.db import UnitOfWork, create_engine, create_sessionmaker
 from app.embedded import embedded_server_url
 from app.main import create_app
 from app.repositories.payments import EXTERNAL_FUNDING, PLATFORM_FEES
 from app.settings import Settings
+from app.state import Database
 
 API = "/api/v1"
 
@@ -124,14 +126,12 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture
-def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(
-        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
-    )
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[UnitOfWork]:
+    return create_sessionmaker(connection, join_transaction_mode="create_savepoint")
 
 
 @pytest.fixture
-async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def db(sessionmaker: async_sessionmaker[UnitOfWork]) -> AsyncIterator[AsyncSession]:
     """A session for arranging and inspecting data directly, inside the test's transaction."""
     async with sessionmaker() as session:
         yield session
@@ -146,28 +146,37 @@ def statements(engine: AsyncEngine) -> AsyncIterator[StatementCounter]:
 
 
 @asynccontextmanager
+async def started_app(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
+) -> AsyncIterator[FastAPI]:
+    """A fresh app (its own cache) whose sessions come from `sessionmaker`, its lifespan running."""
+    app = create_app(settings, database=Database(engine, sessionmaker))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
 async def app_client(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> AsyncIterator[AsyncClient]:
-    """An httpx client on a fresh app (its own cache) whose sessions come from `sessionmaker`."""
-    app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+    """An httpx client on a started app whose sessions come from `sessionmaker`."""
+    async with (
+        started_app(settings, engine, sessionmaker) as app,
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+    ):
         yield http
-    await app.state.cache.close()
 
 
 @pytest.fixture
 async def client(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> AsyncIterator[AsyncClient]:
     async with app_client(settings, engine, sessionmaker) as http:
         yield http
 
 
-def committing_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def committing_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[UnitOfWork]:
+    return create_sessionmaker(engine)
 
 
 @pytest.fixture
@@ -198,7 +207,7 @@ async def cache_settings(request: pytest.FixtureRequest, settings: Settings) -> 
 
 @pytest.fixture
 async def cache_client(
-    cache_settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    cache_settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> AsyncIterator[AsyncClient]:
     """Like `client`, once per cache backend (in-process and Redis)."""
     async with app_client(cache_settings, engine, sessionmaker) as http:

@@ -25,14 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import app.main
 from app.cache import cached
 from app.cache.decorator import api_routes, scope_errors
-from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep
+from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, get_optional_principal, get_principal
 from app.main import create_app
 from app.repositories.jobs import JobRepository
 from app.settings import Settings
+from app.state import app_state
 from tests.conftest import app_client, committing_sessionmaker, empty_tables
 from tests.factories import API, Actor, apply, completed_job, make_admin, post_job, register
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+PRINCIPALS = {"optional": get_optional_principal, "required": get_principal}
 
 
 def as_(actor: Actor | None, **headers: str) -> dict[str, str]:
@@ -530,7 +533,7 @@ EXPECTED_SCOPES: dict[str, set[str]] = {
 
 def test_the_real_app_caches_exactly_the_contracted_routes_with_consistent_scopes(settings: Settings) -> None:
     application = create_app(settings)
-    assert scope_errors(application.routes) == []
+    assert scope_errors(application.routes, **PRINCIPALS) == []
 
     scopes = cached_templates(application)
     assert set(scopes) == set(EXPECTED_SCOPES)
@@ -587,7 +590,7 @@ def _bad_router() -> APIRouter:
 
 def test_the_scope_check_reports_routes_that_contradict_their_dependencies() -> None:
     router = _bad_router()
-    errors = scope_errors(router.routes)
+    errors = scope_errors(router.routes, **PRINCIPALS)
     flagged = {e.split(":")[0] for e in errors}
     assert flagged == {
         "/bad/public-but-asks-who",
@@ -599,7 +602,7 @@ def test_the_scope_check_reports_routes_that_contradict_their_dependencies() -> 
     # through an app, as create_app checks it (included routers sit behind a wrapper)
     application = FastAPI()
     application.include_router(router)
-    assert {e.split(":")[0] for e in scope_errors(application.routes)} == flagged
+    assert {e.split(":")[0] for e in scope_errors(application.routes, **PRINCIPALS)} == flagged
 
 
 def test_startup_refuses_an_app_with_a_contradicting_cache_scope(
@@ -635,7 +638,7 @@ async def test_a_hundred_concurrent_cold_requests_run_the_handler_once(
         owner = await register(http, "client")
         job = await post_job(http, owner)
         calls = 0
-        detail = JobRepository.detail
+        detail = JobRepository.get_detail
 
         async def counted(self: JobRepository, job_id: int) -> Any:
             nonlocal calls
@@ -643,7 +646,7 @@ async def test_a_hundred_concurrent_cold_requests_run_the_handler_once(
             await asyncio.sleep(0.1)  # the leader stays in flight while all 100 lookups answer
             return await detail(self, job_id)
 
-        monkeypatch.setattr(JobRepository, "detail", counted)
+        monkeypatch.setattr(JobRepository, "get_detail", counted)
         responses = await asyncio.gather(*(http.get(f"{API}/jobs/{job['id']}") for _ in range(100)))
         text = await metrics_text(http)
 
@@ -675,7 +678,7 @@ async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
         job = await post_job(http, owner, title="Before the write")
         url = f"{API}/jobs/{job['id']}"
         read, release = asyncio.Event(), asyncio.Event()
-        detail = JobRepository.detail
+        detail = JobRepository.get_detail
 
         async def paused(self: JobRepository, job_id: int) -> Any:
             row = await detail(self, job_id)
@@ -684,7 +687,7 @@ async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
                 await release.wait()
             return row
 
-        monkeypatch.setattr(JobRepository, "detail", paused)
+        monkeypatch.setattr(JobRepository, "get_detail", paused)
         reader = asyncio.create_task(http.get(url))
         await asyncio.wait_for(read.wait(), 10)
 
@@ -778,7 +781,7 @@ async def test_metrics_expose_lookups_fills_invalidations_and_requests_by_route_
 async def test_an_open_breaker_counts_bypasses_per_route(cache_client: AsyncClient) -> None:
     owner = await register(cache_client, "client")
     job = await post_job(cache_client, owner)
-    cache = app_of(cache_client).state.cache
+    cache = app_state(app_of(cache_client)).cache
     cache.breaker.open_until = float("inf")
 
     response = await cache_client.get(f"{API}/jobs/{job['id']}")

@@ -28,14 +28,15 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.cache import tags as t
 from app.cache.backends import CacheBackend, Lookup
 from app.cache.core import Cache
-from app.main import create_app
+from app.db import UnitOfWork
 from app.settings import Settings
-from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables
+from app.state import app_state
+from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables, started_app
 from tests.factories import API, Actor, JobFactory, post_job, register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,25 +89,20 @@ class CountingBackend(CacheBackend):
 
 @asynccontextmanager
 async def cache_app(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> AsyncIterator[tuple[FastAPI, AsyncClient, CountingBackend]]:
     """A fresh app on `settings` (its own cache), its client, and its counted cache backend."""
-    app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
-    cache: Cache = app.state.cache
-    assert cache.backend is not None
-    backend = cache.backend = CountingBackend(cache.backend)
-    try:
+    async with started_app(settings, engine, sessionmaker) as app:
+        cache = app_state(app).cache
+        assert cache.backend is not None
+        backend = cache.backend = CountingBackend(cache.backend)
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
             yield app, http, backend
-    finally:
-        await cache.close()
 
 
 def backend_errors(app: FastAPI) -> float:
     """The sum of `cache_backend_errors_total` over all operations, as GET /metrics reports it."""
-    cache: Cache = app.state.cache
+    cache: Cache = app_state(app).cache
     return sum(
         sample.value
         for metric in cache.metrics.registry.collect()
@@ -247,13 +243,13 @@ class SwitchableProxy:
 
 
 async def test_a_refused_redis_connection_serves_from_the_database_and_opens_the_breaker(
-    client: AsyncClient, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    client: AsyncClient, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> None:
     owner = await register(client, "client")
     job = await post_job(client, owner, title="Refused but answered")
     sick = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
     async with cache_app(sick, engine, sessionmaker) as (app, http, backend):
-        cache: Cache = app.state.cache
+        cache: Cache = app_state(app).cache
         threshold = sick.cache_breaker_threshold
         # Every read fails at least one backend call, so `threshold` reads are enough to open the breaker.
         for _ in range(threshold):
@@ -278,14 +274,14 @@ async def test_a_refused_redis_connection_serves_from_the_database_and_opens_the
 
 
 async def test_a_hung_redis_costs_each_request_at_most_a_few_timeouts_and_opens_the_breaker(
-    client: AsyncClient, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    client: AsyncClient, settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> None:
     owner = await register(client, "client")
     job = await post_job(client, owner, title="Hung but answered")
     async with hung_server() as port:
         sick = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
         async with cache_app(sick, engine, sessionmaker) as (app, http, backend):
-            cache: Cache = app.state.cache
+            cache: Cache = app_state(app).cache
             assert cache.timeout == sick.cache_timeout_ms / 1000 <= 0.1  # ~100 ms extra at most per operation
             # A write whose invalidation hangs still succeeds, within its budget, and schedules a flush.
             elapsed = await rename_job(http, owner, job["id"], "Renamed while Redis hangs")
@@ -321,7 +317,7 @@ async def test_concurrent_requests_against_a_hung_redis_all_answer_from_the_data
                     assert response.json()["title"] == "Many readers, no Redis"
                     assert response.headers["X-Cache"] == "BYPASS"
                     assert elapsed < 3 * REQUEST_BUDGET  # 20 at once on a small machine: still far from a hang
-                assert app.state.cache.breaker.is_open
+                assert app_state(app).cache.breaker.is_open
     finally:
         await empty_tables(engine)
 
@@ -330,7 +326,7 @@ async def test_a_redis_stopped_mid_run_serves_from_the_database_and_opens_the_br
     client: AsyncClient,
     settings: Settings,
     engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[UnitOfWork],
     own_redis: tuple[int, subprocess.Popen[bytes]],
 ) -> None:
     port, process = own_redis
@@ -338,7 +334,7 @@ async def test_a_redis_stopped_mid_run_serves_from_the_database_and_opens_the_br
     job = await post_job(client, owner, title="Outlives its Redis")
     healthy = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
     async with cache_app(healthy, engine, sessionmaker) as (app, http, _):
-        cache: Cache = app.state.cache
+        cache: Cache = app_state(app).cache
         await read_job(http, job["id"], "MISS", "Outlives its Redis")
         await read_job(http, job["id"], "HIT", "Outlives its Redis")
         assert backend_errors(app) == 0
@@ -358,7 +354,7 @@ async def test_after_a_hang_the_missed_invalidations_are_applied_by_a_global_flu
     client: AsyncClient,
     settings: Settings,
     engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[UnitOfWork],
     own_redis: tuple[int, subprocess.Popen[bytes]],
 ) -> None:
     redis_port, _ = own_redis
@@ -371,7 +367,7 @@ async def test_after_a_hang_the_missed_invalidations_are_applied_by_a_global_flu
     direct = Redis(host="127.0.0.1", port=redis_port)
     try:
         async with cache_app(proxied, engine, sessionmaker) as (app, http, _):
-            cache: Cache = app.state.cache
+            cache: Cache = app_state(app).cache
             await read_job(http, job["id"], "MISS", "Before the hang")
             await read_job(http, job["id"], "HIT", "Before the hang")
 

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient, Response
+from httpx import AsyncClient, Response
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.main import create_app
 from app.models import Payment
 from app.settings import Settings
+from tests.conftest import app_client
 from tests.factories import API, Actor, apply, fund, hire, make_admin, post_job, register
 
 PROBLEM_JSON = "application/problem+json"
@@ -346,10 +346,7 @@ async def client_fee_250(
     settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[AsyncClient]:
     """Like conftest's `client`, with APP_PLATFORM_FEE_BPS = 250."""
-    app = create_app(settings.model_copy(update={"platform_fee_bps": 250}))
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+    async with app_client(settings.model_copy(update={"platform_fee_bps": 250}), engine, sessionmaker) as http:
         yield http
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.cli import ROOT
-from app.main import create_app
+from app.db import UnitOfWork
 from app.models import Base, User
 from app.settings import Settings
-from tests.conftest import scratch_database
+from tests.conftest import scratch_database, started_app
 from tests.factories import API, RegisterFactory
 
 
@@ -32,7 +32,7 @@ def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
         command.upgrade(config, "head")
 
 
-class CommitFailsSession(AsyncSession):
+class CommitFailsSession(UnitOfWork):
     async def commit(self) -> None:
         raise RuntimeError("simulated commit failure")
 
@@ -40,13 +40,14 @@ class CommitFailsSession(AsyncSession):
 async def test_a_failed_commit_is_a_5xx_and_nothing_is_saved(
     settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
 ) -> None:
-    app = create_app(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = async_sessionmaker(
+    maker = async_sessionmaker(
         bind=connection, class_=CommitFailsSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     payload = RegisterFactory.build(role="client").model_dump(mode="json")
-    async with AsyncClient(transport=ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t") as http:
+    async with (
+        started_app(settings, engine, maker) as app,
+        AsyncClient(transport=ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t") as http,
+    ):
         response = await http.post(f"{API}/auth/register", json=payload)
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"

@@ -3,11 +3,11 @@
 from app.cache.backends import CacheBackend, MemoryBackend, RedisBackend
 from app.cache.core import Breaker, Cache
 from app.cache.decorator import cached
-from app.cache.invalidation import bust, invalidates
+from app.cache.invalidation import WriteContext, invalidates
 from app.cache.metrics import Metrics
 from app.settings import Settings
 
-__all__ = ["Cache", "Metrics", "build_cache", "bust", "cached", "invalidates"]
+__all__ = ["Cache", "Metrics", "WriteContext", "build_cache", "cached", "invalidates"]
 
 
 def build_cache(settings: Settings, metrics: Metrics) -> Cache:

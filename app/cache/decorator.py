@@ -9,7 +9,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Protocol, get_args, get_origin, get_type_hints
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
@@ -24,6 +24,33 @@ from app.security import Principal
 Scope = Literal["public", "private", "viewer"]
 Params = dict[str, Any]
 SCHEMA_VERSION = "1"  # bump when response shapes change, so old entries are never served
+
+
+class HoldsCache(Protocol):
+    cache: Cache
+
+
+def cache_of(request: Request) -> Cache:
+    """The running app's cache (its typed lifespan state, app.state.AppState, holds it)."""
+    holder: HoldsCache = request.app.state.resources
+    return holder.cache
+
+
+def with_request_parameter(
+    func: Callable[..., Awaitable[Any]], wrapper: Callable[..., Awaitable[Any]], returns: Any = None
+) -> Callable[..., Awaitable[Any]]:
+    """`wrapper` with `func`'s signature plus a keyword `cache_request: Request` that FastAPI fills in."""
+    functools.update_wrapper(wrapper, func)
+    signature = inspect.signature(func)
+    hints = get_type_hints(func, include_extras=True)
+    params = [
+        *signature.parameters.values(),
+        inspect.Parameter("cache_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+    ]
+    return_annotation = returns if returns is not None else signature.return_annotation
+    wrapper.__signature__ = signature.replace(parameters=params, return_annotation=return_annotation)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**hints, "cache_request": Request, "return": returns or hints.get("return")}
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -78,9 +105,8 @@ def cached(
         adapter: TypeAdapter[Any] = TypeAdapter(hints["return"])
         declared = [name for name, p in signature.parameters.items() if not _is_dependency(hints.get(name), p.default)]
 
-        @functools.wraps(func)
         async def wrapper(*args: Any, cache_request: Request, **kwargs: Any) -> Response:
-            cache: Cache = cache_request.app.state.cache
+            cache = cache_of(cache_request)
             route = cache_request.scope["route"].path
             params: Params = {**cache_request.path_params, **{n: kwargs[n] for n in declared if n in kwargs}}
             principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
@@ -104,14 +130,9 @@ def cached(
                 outcome, body = await cache.compute(route, key, stamps, ttl, produce)
             return _respond(cache_request, body, outcome.upper(), scope)
 
-        params = [
-            *signature.parameters.values(),
-            inspect.Parameter("cache_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-        ]
-        wrapper.__signature__ = signature.replace(parameters=params, return_annotation=Response)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {**hints, "cache_request": Request, "return": Response}
-        wrapper.cache_spec = CacheSpec(scope, ttl, tags, viewer)  # type: ignore[attr-defined]
-        return wrapper
+        wrapped = with_request_parameter(func, wrapper, returns=Response)
+        wrapped.cache_spec = CacheSpec(scope, ttl, tags, viewer)  # type: ignore[attr-defined]
+        return wrapped
 
     return decorate
 
@@ -151,14 +172,14 @@ def _calls(dependant: Dependant) -> set[Any]:
     return found
 
 
-def scope_errors(routes: list[Any]) -> list[str]:
+def scope_errors(routes: list[Any], *, optional: Callable[..., Any], required: Callable[..., Any]) -> list[str]:
     """Cached routes whose scope contradicts their dependencies (checked at startup and in the tests).
 
-    A public route must not look at the caller; a private one must require a login; a viewer route must
-    know who is asking (optionally).
+    `optional` and `required` are the app's dependencies that resolve the caller (may be anonymous / must
+    be signed in). A public route must not look at the caller; a private one must require a login; a viewer
+    route must know who is asking (optionally).
     """
-    from app.deps import get_optional_principal, get_principal
-
+    get_optional_principal, get_principal = optional, required
     errors = []
     for route in api_routes(routes):
         spec: CacheSpec | None = getattr(route.endpoint, "cache_spec", None)

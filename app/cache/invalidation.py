@@ -1,97 +1,75 @@
-"""Which tags each write busts, applied after its transaction commits.
+"""`@invalidates`: what a write endpoint busts, declared at its route beside the reads' `@cached`.
 
-`WRITE_TAGS` maps every write endpoint (by operation id) to the tags derivable from its path parameters,
-its caller and its response. Rows a write touches that its response does not name (a client's other jobs
-after their rating changed, the applicants of a job that filled) are added by the services through
-`bust()`. The unit of work (app.deps.get_session) invalidates the union right after the commit succeeds and
+The tags come from the write's path parameters, its caller and what it returned: the response body,
+optionally wrapped in an app.changes.Change naming the other rows the write touched (sent without the
+wrapper). They go to the unit of work's "after commit" hook: invalidated right after the commit succeeds and
 before the response is sent; a rollback invalidates nothing.
 """
 
-import functools
-import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Request
 
-from app.cache import tags as t
+from app.cache.decorator import cache_of, with_request_parameter
+from app.changes import Change
 from app.security import Principal
 
-TAGS_KEY = "cache_tags"
 
+class CommitHooks(Protocol):
+    """What the cache needs of the unit of work (app.db.UnitOfWork): a hook that runs after the commit."""
 
-def bust(session: AsyncSession, *names: str) -> None:
-    """Record tags to invalidate once this unit of work commits."""
-    session.info.setdefault(TAGS_KEY, set()).update(names)
+    info: dict[Any, Any]
+
+    def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None: ...
 
 
 @dataclass(frozen=True)
 class WriteContext:
-    params: dict[str, Any]
+    params: dict[str, Any]  # the path parameters
     principal: Principal | None
-    result: Any
+    result: Any  # the response body the handler returned
+    change: Change[Any]  # the handler's Change (its value is `result`), or an empty one
 
 
-def _job_write(c: WriteContext) -> list[str]:
-    job = c.result  # search cards, the detail, the ranking (job skills and place), the client's list
-    return [t.JOBS_LIST, t.job(job.id), t.job_applicants(job.id), t.user_jobs(job.client.id)]
+WriteTags = Callable[[WriteContext], Iterable[str]]
+_PENDING = "cache_tags"
 
 
-def _application_write(c: WriteContext) -> list[str]:
-    application = c.result  # the job's counters (detail, client's list), its applicants, the worker's list
-    return [
-        t.job(application.job_id),
-        t.job_applicants(application.job_id),
-        t.user_jobs(application.job.client_id),
-        t.user_applications(application.worker_id),
-    ]
+def _unit_of_work(values: Iterable[Any]) -> CommitHooks:
+    for value in values:
+        if callable(getattr(value, "after_commit", None)):
+            return value  # type: ignore[no-any-return]
+    raise TypeError("an @invalidates endpoint must take the unit of work (SessionDep)")
 
 
-def _review_write(c: WriteContext) -> list[str]:
-    review = c.result
-    return [t.user_reviews(review.reviewee.id), t.user_reviews_given(review.reviewer.id), t.user(review.reviewee.id)]
+def invalidates(tags: WriteTags) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """After the handler returns, schedule `tags(context)` for invalidation once the request commits."""
 
+    def decorate(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(*args: Any, cache_request: Request, **kwargs: Any) -> Any:
+            returned = await func(*args, **kwargs)
+            change = returned if isinstance(returned, Change) else Change(returned)
+            principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
+            params = dict(cache_request.path_params)  # validated: the route's loaders or parameters ran
+            names = set(tags(WriteContext(params, principal, change.value, change)))
+            if names:
+                uow = _unit_of_work(kwargs.values())
+                pending: set[str] | None = uow.info.get(_PENDING)
+                if pending is None:
+                    pending = uow.info[_PENDING] = set()
+                    cache, route = cache_of(cache_request), cache_request.scope["route"].path
 
-WRITE_TAGS: dict[str, Callable[[WriteContext], list[str]]] = {
-    # auth: nothing cached depends on accounts that only exist from now on, or on tokens
-    "register": lambda c: [],
-    "create_token": lambda c: [],
-    "refresh_token": lambda c: [],
-    "logout": lambda c: [],
-    # users (+ services.users fans out to everything that embeds the user's public data)
-    "update_me": lambda c: [t.user(c.result.id)],
-    # jobs (+ the applicants' own lists, fanned out by services.jobs)
-    "create_job": _job_write,
-    "update_job": _job_write,
-    "cancel_job": _job_write,
-    "complete_job": _job_write,
-    # applications (+ search pages and the other applicants when the last opening fills)
-    "create_application": _application_write,
-    "withdraw_application": _application_write,
-    "accept_application": _application_write,
-    "reject_application": _application_write,
-    # payments are not cached; funding changes the job's `funded`
-    "fund_job": lambda c: [t.job(c.params["job_id"]), t.user_jobs(c.principal.id)],  # type: ignore[union-attr]
-    # reviews (+ the reviewee's rating where it is embedded, fanned out by services.reviews)
-    "create_review": _review_write,
-    "mark_review_read": _review_write,
-}
+                    async def invalidate() -> None:
+                        await cache.invalidate(route, uow.info.pop(_PENDING, set()))
 
+                    uow.after_commit(invalidate)
+                pending.update(names)
+            return change.value
 
-def invalidates(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """Mark a write endpoint: after it returns, add its WRITE_TAGS entry to the unit of work's tags."""
-    tags_of = WRITE_TAGS[func.__name__]
-    parameters = inspect.signature(func).parameters
+        wrapped = with_request_parameter(func, wrapper)
+        wrapped.write_tags = tags  # type: ignore[attr-defined]
+        return wrapped
 
-    @functools.wraps(func)
-    async def wrapper(**kwargs: Any) -> Any:
-        result = await func(**kwargs)
-        session = next(v for v in kwargs.values() if isinstance(v, AsyncSession))
-        principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
-        params = {name: kwargs[name] for name in parameters if name.endswith("_id")}
-        bust(session, *tags_of(WriteContext(params, principal, result)))
-        return result
-
-    wrapper.write_tags = tags_of  # type: ignore[attr-defined]
-    return wrapper
+    return decorate

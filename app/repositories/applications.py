@@ -18,10 +18,10 @@ PRIOR_COUNT, PRIOR_MEAN, DISTANCE_SCALE_KM, EXPERIENCE_CAP = 5, 3.0, 50.0, 20
 class ApplicationRepository(Repository[Application]):
     model = Application
 
-    async def detail(self, application_id: int) -> Application | None:
+    async def get_detail(self, application_id: int) -> Application | None:
         return await self.get(application_id, joinedload(Application.worker), joinedload(Application.job))
 
-    async def for_job(
+    async def list_by_job(
         self, job_id: int, status: str | None, cursor: str | None, limit: int
     ) -> tuple[list[Application], str | None]:
         stmt = select(Application).options(joinedload(Application.worker)).where(Application.job_id == job_id)
@@ -30,7 +30,7 @@ class ApplicationRepository(Repository[Application]):
         rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
         return [r[0] for r in rows], next_cursor
 
-    async def for_worker(
+    async def list_by_worker(
         self, worker_id: int, status: str | None, cursor: str | None, limit: int
     ) -> tuple[list[Application], str | None]:
         stmt = select(Application).options(joinedload(Application.job)).where(Application.worker_id == worker_id)
@@ -46,13 +46,13 @@ class ApplicationRepository(Repository[Application]):
             .values(status=ApplicationStatus.rejected, decided_at=func.now())
         )
 
-    async def applicant_ids(self, job_id: int) -> list[int]:
+    async def list_applicant_ids(self, job_id: int) -> list[int]:
         """Every worker who applied to the job (their own application lists embed the job)."""
         return list(
             await self.session.scalars(select(Application.worker_id).where(Application.job_id == job_id).distinct())
         )
 
-    async def hired_worker_ids(self, job_id: int) -> list[int]:
+    async def list_hired_worker_ids(self, job_id: int) -> list[int]:
         rows = await self.session.scalars(
             select(Application.worker_id)
             .where(Application.job_id == job_id, Application.status == ApplicationStatus.accepted)
@@ -70,7 +70,7 @@ class ApplicationRepository(Repository[Application]):
         )
         return found is not None
 
-    async def ranked(self, job_id: int, limit: int) -> list[Row[Any]]:
+    async def list_ranked(self, job_id: int, limit: int) -> list[Row[Any]]:
         """Pending applications by score, computed in one statement however many applicants there are.
 
         Rows: (Application with worker loaded, score, rating, skills, distance, experience, distance_km).

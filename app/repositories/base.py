@@ -1,4 +1,8 @@
-"""A thin generic repository: holds the session; all SQL of the app lives in the repositories."""
+"""A thin generic repository: holds the session; all SQL of the app lives in the repositories.
+
+Names state the contract: `get_*` returns the object or None (the caller decides what a missing row means
+to the client), `list_*` returns rows or a page, other verbs change data. No repository raises an HTTP error.
+"""
 
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -7,7 +11,6 @@ from sqlalchemy import ColumnElement, Row, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
-from app.errors import NotFound
 from app.models import Base
 from app.pagination import decode_cursor, encode_cursor
 
@@ -36,16 +39,22 @@ class Repository(Generic[M]):
             stmt = stmt.with_for_update(of=self.model).execution_options(populate_existing=True)
         return await self.session.scalar(stmt)
 
-    async def get_or_404(self, id_: int, *options: ORMOption, for_update: bool = False) -> M:
-        obj = await self.get(id_, *options, for_update=for_update)
-        if obj is None:
-            raise NotFound(f"{self.model.__name__} {id_} not found.")
-        return obj
-
     async def add(self, obj: M) -> M:
         self.session.add(obj)
         await self.session.flush()
         return obj
+
+    async def flush(self) -> None:
+        """Send pending changes (constraint violations surface here, inside the request's transaction)."""
+        await self.session.flush()
+
+    async def load(self, obj: M, *attributes: str) -> None:
+        """Load (or re-load) `attributes` of `obj` from the database, e.g. a relationship about to change."""
+        await self.session.refresh(obj, list(attributes))
+
+    def forget(self, obj: M) -> None:
+        """Drop what the session knows of `obj`, so the next read sees server-set columns."""
+        self.session.expire(obj)
 
     async def paginate(
         self, stmt: Select[Any], keys: list[SortKey], cursor: str | None, limit: int

@@ -7,7 +7,6 @@ from sqlalchemy import Row, exists, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
-from app.errors import NotFound, Unprocessable
 from app.models import Category, Job, Skill, job_skills
 from app.models.enums import JobStatus
 from app.repositories.base import Repository, SortKey
@@ -31,16 +30,16 @@ class JobSearch:
 class JobRepository(Repository[Job]):
     model = Job
 
-    async def detail(self, job_id: int) -> Job:
+    async def get_detail(self, job_id: int) -> Job | None:
         """The job with everything JobRead shows (client, category, skills)."""
-        return await self.get_or_404(job_id, *JOB_READ_OPTIONS)
+        return await self.get(job_id, *JOB_READ_OPTIONS)
 
-    async def lock(self, job_id: int, *options: ORMOption) -> Job:
+    async def get_locked(self, job_id: int, *options: ORMOption) -> Job | None:
         """The job row, locked until the transaction ends: money and hiring on one job are serialised."""
-        return await self.get_or_404(job_id, *options, for_update=True)
+        return await self.get(job_id, *options, for_update=True)
 
     async def search(self, f: JobSearch, cursor: str | None, limit: int) -> tuple[list[Row[Any]], str | None]:
-        """Open jobs matching the filters; rows are (Job, distance_km or None)."""
+        """Open jobs matching the filters; rows are (Job, distance_km or None). `sort="distance"` needs `near`."""
         dist = distance_km(Job.lat, Job.lng, f.near[0], f.near[1]) if f.near else None
         stmt = select(Job, (dist if dist is not None else func.cast(None, Job.lat.type)).label("distance_km"))
         stmt = stmt.options(*JOB_READ_OPTIONS).where(Job.status == JobStatus.open)
@@ -62,8 +61,7 @@ class JobRepository(Repository[Job]):
         if f.near and dist is not None:
             stmt = stmt.where(within_box(Job.lat, Job.lng, f.near[0], f.near[1], f.radius_km), dist <= f.radius_km)
         if f.sort == "distance":
-            if dist is None:
-                raise Unprocessable("sort=distance needs near=lat,lng.")
+            assert dist is not None, "sort=distance needs near"
             keys = [SortKey(dist, float, descending=False), SortKey(Job.id, int, descending=False)]
         elif f.sort == "pay":
             keys = [SortKey(Job.pay_rate_minor, int), SortKey(Job.id, int)]
@@ -71,7 +69,7 @@ class JobRepository(Repository[Job]):
             keys = [SortKey(Job.created_at, datetime), SortKey(Job.id, int)]
         return await self.paginate(stmt, keys, cursor, limit)
 
-    async def by_client(
+    async def list_by_client(
         self, client_id: int, statuses: Sequence[str], cursor: str | None, limit: int
     ) -> tuple[list[Job], str | None]:
         stmt = select(Job).options(*JOB_READ_OPTIONS).where(Job.client_id == client_id, Job.status.in_(statuses))
@@ -87,14 +85,10 @@ class JobRepository(Repository[Job]):
             stmt = stmt.where(Job.status == JobStatus.open)
         return await self.session.scalar(stmt.returning(Job.id)) is not None
 
-    async def client_of(self, job_id: int) -> int:
-        client_id = await self.session.scalar(select(Job.client_id).where(Job.id == job_id))
-        if client_id is None:
-            raise NotFound(f"Job {job_id} not found.")
+    async def get_client_id(self, job_id: int) -> int | None:
+        client_id: int | None = await self.session.scalar(select(Job.client_id).where(Job.id == job_id))
         return client_id
 
-    async def status_of(self, job_id: int) -> str:
-        status = await self.session.scalar(select(Job.status).where(Job.id == job_id))
-        if status is None:
-            raise NotFound(f"Job {job_id} not found.")
+    async def get_status(self, job_id: int) -> str | None:
+        status: str | None = await self.session.scalar(select(Job.status).where(Job.id == job_id))
         return status

@@ -23,7 +23,7 @@ def user_account_code(user_id: int) -> str:
 class PaymentRepository(Repository[Payment]):
     model = Payment
 
-    async def account_id(self, code: str, kind: AccountKind, user_id: int | None = None) -> int:
+    async def ensure_account(self, code: str, kind: AccountKind, user_id: int | None = None) -> int:
         """The account's id, creating it on first use (one statement, safe under concurrency)."""
         stmt = (
             insert(Account)
@@ -56,7 +56,7 @@ class PaymentRepository(Repository[Payment]):
         await self.session.flush()
         return payment
 
-    async def escrow_of(self, job_id: int) -> Payment | None:
+    async def get_escrow(self, job_id: int) -> Payment | None:
         return await self.session.scalar(
             select(Payment).where(Payment.job_id == job_id, Payment.kind == PaymentKind.escrow)
         )
@@ -65,7 +65,7 @@ class PaymentRepository(Repository[Payment]):
         payment.status = status
         await self.session.flush()
 
-    async def for_user(self, user_id: int, cursor: str | None, limit: int) -> tuple[list[Payment], str | None]:
+    async def list_by_user(self, user_id: int, cursor: str | None, limit: int) -> tuple[list[Payment], str | None]:
         stmt = select(Payment).where(or_(Payment.payer_id == user_id, Payment.payee_id == user_id))
         rows, next_cursor = await self.paginate(
             stmt, [SortKey(Payment.created_at, datetime), SortKey(Payment.id, int)], cursor, limit
@@ -78,20 +78,18 @@ class PaymentRepository(Repository[Payment]):
         """Claim (user, key) for this request; False if it was claimed before (a concurrent claim waits)."""
         stmt = (
             insert(IdempotencyKey)
-            .values(user_id=user_id, key=key, request_hash=request_hash, status_code=0, response_body={})
+            .values(user_id=user_id, key=key, request_hash=request_hash, response_body={})
             .on_conflict_do_nothing()
             .returning(IdempotencyKey.key)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
-    async def stored_key(self, user_id: int, key: str) -> IdempotencyKey:
-        stored = await self.session.get(IdempotencyKey, (user_id, key))
-        assert stored is not None
-        return stored
+    async def get_key(self, user_id: int, key: str) -> IdempotencyKey | None:
+        return await self.session.get(IdempotencyKey, (user_id, key))
 
-    async def answer_key(self, user_id: int, key: str, status_code: int, body: dict[str, Any]) -> None:
+    async def answer_key(self, user_id: int, key: str, body: dict[str, Any]) -> None:
         await self.session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-            .values(status_code=status_code, response_body=body)
+            .values(response_body=body)
         )

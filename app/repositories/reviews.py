@@ -15,10 +15,10 @@ RECENT_DAYS = 7
 class ReviewRepository(Repository[Review]):
     model = Review
 
-    async def detail(self, review_id: int) -> Review | None:
+    async def get_detail(self, review_id: int) -> Review | None:
         return await self.get(review_id, *READ_OPTIONS)
 
-    async def received(
+    async def list_received(
         self, user_id: int, filter_: Literal["all", "recent", "unread"], cursor: str | None, limit: int
     ) -> tuple[list[Review], str | None]:
         stmt = select(Review).options(*READ_OPTIONS).where(Review.reviewee_id == user_id)
@@ -29,7 +29,7 @@ class ReviewRepository(Repository[Review]):
         rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
         return [r[0] for r in rows], next_cursor
 
-    async def given(self, user_id: int, cursor: str | None, limit: int) -> tuple[list[Review], str | None]:
+    async def list_given(self, user_id: int, cursor: str | None, limit: int) -> tuple[list[Review], str | None]:
         stmt = select(Review).options(*READ_OPTIONS).where(Review.reviewer_id == user_id)
         rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
         return [r[0] for r in rows], next_cursor

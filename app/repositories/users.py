@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, literal, select, union, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.errors import NotFound
 from app.models import Application, Job, RefreshToken, Review, User
 from app.repositories.base import Repository
 
@@ -11,27 +10,24 @@ from app.repositories.base import Repository
 class UserRepository(Repository[User]):
     model = User
 
-    async def by_email(self, email: str) -> User | None:
+    async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email.lower()))
 
-    async def profile(self, user_id: int) -> User:
+    async def get_profile(self, user_id: int) -> User | None:
         """A user with what their profile shows (skills) and their balance (account)."""
-        user = await self.get(user_id, selectinload(User.skills), joinedload(User.account))
-        if user is None:
-            raise NotFound(f"User {user_id} not found.")
-        return user
+        return await self.get(user_id, selectinload(User.skills), joinedload(User.account))
 
     async def exists(self, user_id: int) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(User.id == user_id)))
 
-    async def related_job_ids(self, user_id: int) -> tuple[list[int], list[int]]:
+    async def list_related_job_ids(self, user_id: int) -> tuple[list[int], list[int]]:
         """(jobs the user posted, jobs the user applied to): the job views that embed the user."""
         posted = select(literal(True).label("posted"), Job.id.label("job_id")).where(Job.client_id == user_id)
         applied = select(literal(False), Application.job_id).where(Application.worker_id == user_id)
         rows = (await self.session.execute(union(posted, applied))).all()
         return [job for is_post, job in rows if is_post], [job for is_post, job in rows if not is_post]
 
-    async def review_counterparts(self, user_id: int) -> tuple[list[int], list[int]]:
+    async def list_review_counterparts(self, user_id: int) -> tuple[list[int], list[int]]:
         """(users this user reviewed, users who reviewed this user)."""
         reviewed = await self.session.scalars(
             select(Review.reviewee_id).where(Review.reviewer_id == user_id).distinct()

@@ -4,12 +4,14 @@ from fastapi import APIRouter, Query
 
 from app.cache import cached, invalidates
 from app.cache import tags as t
-from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, WorkerPrincipal
-from app.errors import NotFound, problem_responses
+from app.changes import Change
+from app.deps import CurrentPrincipal, SessionDep, WorkerPrincipal
+from app.errors import problem_responses
+from app.loaders import ApplicationForJobOwner, ApplicationForParticipant, ApplicationForWorker, OwnedJobId
+from app.params import Cursor, Limit
 from app.repositories.applications import ApplicationRepository
 from app.routers import API_PREFIX
-from app.routers.jobs import OwnedJobId
-from app.routers.params import Cursor, Limit
+from app.routers.invalidation import application_write
 from app.schemas.applications import (
     ApplicationCreate,
     ApplicationDetail,
@@ -31,7 +33,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["applications"])
     operation_id="create_application",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-@invalidates
+@invalidates(application_write)
 async def create_application(
     job_id: Id, data: ApplicationCreate, principal: WorkerPrincipal, session: SessionDep
 ) -> ApplicationDetail:
@@ -54,7 +56,7 @@ async def list_job_applications(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobApplicationRead]:
-    items, next_cursor = await ApplicationRepository(session).for_job(job_id, status, cursor, limit)
+    items, next_cursor = await ApplicationRepository(session).list_by_job(job_id, status, cursor, limit)
     return Page(items=[JobApplicationRead.model_validate(a) for a in items], next_cursor=next_cursor)
 
 
@@ -72,7 +74,7 @@ async def list_best_applicants(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[RankedApplicant]:
     """Pending applications ranked by score = 40 rating + 25 skills + 20 distance + 15 experience."""
-    rows = await ApplicationRepository(session).ranked(job_id, limit)
+    rows = await ApplicationRepository(session).list_ranked(job_id, limit)
     return [
         RankedApplicant(
             score=round(row.score, 4),
@@ -95,13 +97,8 @@ async def list_best_applicants(
     operation_id="get_application",
     responses=problem_responses(401, 404),
 )
-async def get_application(application_id: Id, principal: CurrentPrincipal, session: SessionDep) -> ApplicationDetail:
+async def get_application(application: ApplicationForParticipant) -> ApplicationDetail:
     """Visible to its worker, the job's owner and admins; to anyone else it does not exist."""
-    application = await ApplicationRepository(session).detail(application_id)
-    if application is None or not (
-        principal.is_admin or principal.id in (application.worker_id, application.job.client_id)
-    ):
-        raise NotFound(f"Application {application_id} not found.")
     return ApplicationDetail.model_validate(application)
 
 
@@ -111,11 +108,10 @@ async def get_application(application_id: Id, principal: CurrentPrincipal, sessi
     operation_id="withdraw_application",
     responses=problem_responses(401, 403, 404, 409),
 )
-@invalidates
-async def withdraw_application(
-    application_id: Id, principal: WorkerPrincipal, session: SessionDep
-) -> ApplicationDetail:
-    return ApplicationDetail.model_validate(await ApplicationService(session).withdraw(principal, application_id))
+@invalidates(application_write)
+async def withdraw_application(locked: ApplicationForWorker, session: SessionDep) -> ApplicationDetail:
+    _, application = locked
+    return ApplicationDetail.model_validate(await ApplicationService(session).withdraw(application))
 
 
 @router.post(
@@ -124,11 +120,11 @@ async def withdraw_application(
     operation_id="accept_application",
     responses=problem_responses(401, 403, 404, 409),
 )
-@invalidates
-async def accept_application(application_id: Id, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
+@invalidates(application_write)
+async def accept_application(locked: ApplicationForJobOwner, session: SessionDep) -> Change[ApplicationDetail]:
     """Hire the applicant. Filling the last opening starts the job and rejects the other pending applicants."""
-    service = ApplicationService(session)
-    return ApplicationDetail.model_validate(await service.decide(principal, application_id, accept=True))
+    change = await ApplicationService(session).decide(*locked, accept=True)
+    return change.map(ApplicationDetail.model_validate)
 
 
 @router.post(
@@ -137,7 +133,7 @@ async def accept_application(application_id: Id, principal: ClientPrincipal, ses
     operation_id="reject_application",
     responses=problem_responses(401, 403, 404, 409),
 )
-@invalidates
-async def reject_application(application_id: Id, principal: ClientPrincipal, session: SessionDep) -> ApplicationDetail:
-    service = ApplicationService(session)
-    return ApplicationDetail.model_validate(await service.decide(principal, application_id, accept=False))
+@invalidates(application_write)
+async def reject_application(locked: ApplicationForJobOwner, session: SessionDep) -> Change[ApplicationDetail]:
+    change = await ApplicationService(session).decide(*locked, accept=False)
+    return change.map(ApplicationDetail.model_validate)

@@ -7,6 +7,7 @@ from app.cache import invalidates
 from app.deps import SessionDep, SettingsDep
 from app.errors import problem_responses
 from app.routers import API_PREFIX
+from app.routers.invalidation import nothing
 from app.schemas.auth import RefreshIn, RegisterIn, TokenPair
 from app.schemas.users import Account
 from app.services.auth import AuthService
@@ -21,14 +22,14 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
     operation_id="register",
     responses=problem_responses(409, 422),
 )
-@invalidates
+@invalidates(nothing)
 async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep) -> Account:
     user = await AuthService(session, settings).register(data)
     return Account.of(user, settings.currency)
 
 
 @router.post("/token", response_model=TokenPair, operation_id="create_token", responses=problem_responses(401, 422))
-@invalidates
+@invalidates(nothing)
 async def create_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
 ) -> TokenPair:
@@ -37,7 +38,7 @@ async def create_token(
 
 
 @router.post("/refresh", response_model=TokenPair, operation_id="refresh_token", responses=problem_responses(401, 422))
-@invalidates
+@invalidates(nothing)
 async def refresh_token(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Exchange a refresh token for a new pair; the old refresh token stops working (rotation)."""
     return await AuthService(session, settings).refresh(data.refresh_token)
@@ -46,7 +47,7 @@ async def refresh_token(data: RefreshIn, session: SessionDep, settings: Settings
 @router.post(
     "/logout", status_code=204, response_class=Response, operation_id="logout", responses=problem_responses(422)
 )
-@invalidates
+@invalidates(nothing)
 async def logout(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> Response:
     """Revoke a refresh token. Access tokens are short-lived and expire on their own."""
     await AuthService(session, settings).logout(data.refresh_token)

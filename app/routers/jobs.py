@@ -1,15 +1,17 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from app.cache import cached, invalidates
 from app.cache import tags as t
-from app.cache.facts import ImmutableFacts
-from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
-from app.errors import Forbidden, Unprocessable, problem_responses
+from app.changes import Change
+from app.deps import ClientPrincipal, SessionDep, SettingsDep
+from app.errors import Unprocessable, problem_responses
+from app.loaders import JobForOwner, found
+from app.params import Cursor, Limit
 from app.repositories.jobs import JobRepository, JobSearch
 from app.routers import API_PREFIX
-from app.routers.params import Cursor, Limit
+from app.routers.invalidation import job_write
 from app.schemas.common import MAX_MINOR, Id, Page, Slug
 from app.schemas.jobs import JobCard, JobCreate, JobRead, JobUpdate
 from app.services.jobs import JobService
@@ -28,25 +30,6 @@ def parse_near(near: str | None) -> tuple[float, float] | None:
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise Unprocessable("near is out of range (lat -90..90, lng -180..180)")
     return lat, lng
-
-
-async def job_for_owner_or_admin(job_id: Id, principal: CurrentPrincipal, request: Request, session: SessionDep) -> int:
-    """The job's id, if the caller owns the job or is an admin (the job itself is public: others get 403).
-
-    The owner is remembered per process (a job's client never changes), so a cached page of the job's
-    applicants is authorized without a query.
-    """
-    owners: ImmutableFacts = request.app.state.job_owners
-    client_id = owners.get(job_id)
-    if client_id is None:
-        client_id = await JobRepository(session).client_of(job_id)
-        owners.remember(job_id, client_id)
-    if client_id != principal.id and not principal.is_admin:
-        raise Forbidden("Only the job's owner and admins can see its applications.")
-    return job_id
-
-
-OwnedJobId = Annotated[int, Depends(job_for_owner_or_admin)]
 
 
 @router.get("", response_model=Page[JobCard], operation_id="list_jobs", responses=problem_responses(422))
@@ -68,6 +51,8 @@ async def list_jobs(
     cursor: Cursor = None,
 ) -> Page[JobCard]:
     """Open jobs. `sort=distance` (nearest first) needs `near`; `near` limits results to `radius_km`."""
+    if sort == "distance" and near is None:
+        raise Unprocessable("sort=distance needs near=lat,lng.")
     search = JobSearch(
         q=q,
         category=category,
@@ -90,7 +75,7 @@ async def list_jobs(
 @router.post(
     "", status_code=201, response_model=JobRead, operation_id="create_job", responses=problem_responses(401, 403, 422)
 )
-@invalidates
+@invalidates(job_write)
 async def create_job(
     data: JobCreate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
 ) -> JobRead:
@@ -100,17 +85,16 @@ async def create_job(
 @router.get("/{job_id}", response_model=JobRead, operation_id="get_job", responses=problem_responses(404))
 @cached(scope="public", ttl=300, tags=lambda p, _: [t.job(p["job_id"])])
 async def get_job(job_id: Id, session: SessionDep, settings: SettingsDep) -> JobRead:
-    return JobRead.of(await JobRepository(session).detail(job_id), settings.currency)
+    return JobRead.of(found(await JobRepository(session).get_detail(job_id), "Job", job_id), settings.currency)
 
 
 @router.patch(
     "/{job_id}", response_model=JobRead, operation_id="update_job", responses=problem_responses(401, 403, 404, 409, 422)
 )
-@invalidates
-async def update_job(
-    job_id: Id, data: JobUpdate, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep
-) -> JobRead:
-    return JobRead.of(await JobService(session, settings).update(principal, job_id, data), settings.currency)
+@invalidates(job_write)
+async def update_job(job: JobForOwner, data: JobUpdate, session: SessionDep, settings: SettingsDep) -> Change[JobRead]:
+    change = await JobService(session, settings).update(job, data)
+    return change.map(lambda j: JobRead.of(j, settings.currency))
 
 
 @router.post(
@@ -119,10 +103,11 @@ async def update_job(
     operation_id="cancel_job",
     responses=problem_responses(401, 403, 404, 409),
 )
-@invalidates
-async def cancel_job(job_id: Id, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
+@invalidates(job_write)
+async def cancel_job(job: JobForOwner, session: SessionDep, settings: SettingsDep) -> Change[JobRead]:
     """Cancel an open or in-progress job; a funded escrow is refunded to the client."""
-    return JobRead.of(await JobService(session, settings).cancel(principal, job_id), settings.currency)
+    change = await JobService(session, settings).cancel(job)
+    return change.map(lambda j: JobRead.of(j, settings.currency))
 
 
 @router.post(
@@ -131,7 +116,8 @@ async def cancel_job(job_id: Id, principal: ClientPrincipal, session: SessionDep
     operation_id="complete_job",
     responses=problem_responses(401, 403, 404, 409),
 )
-@invalidates
-async def complete_job(job_id: Id, principal: ClientPrincipal, session: SessionDep, settings: SettingsDep) -> JobRead:
+@invalidates(job_write)
+async def complete_job(job: JobForOwner, session: SessionDep, settings: SettingsDep) -> Change[JobRead]:
     """Complete an in-progress, funded job: the escrow is paid out to the hired workers, less the fee."""
-    return JobRead.of(await JobService(session, settings).complete(principal, job_id), settings.currency)
+    change = await JobService(session, settings).complete(job)
+    return change.map(lambda j: JobRead.of(j, settings.currency))

@@ -3,10 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 
 from app.cache import invalidates
-from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, SettingsDep
-from app.errors import BadRequest, NotFound, problem_responses
-from app.repositories.payments import PaymentRepository
+from app.deps import ClientPrincipal, SessionDep, SettingsDep
+from app.errors import BadRequest, problem_responses
+from app.loaders import JobForOwner, PaymentForParty
+from app.models import Payment
 from app.routers import API_PREFIX
+from app.routers.invalidation import funding_write
 from app.schemas.payments import PaymentCreate, PaymentRead
 from app.services.payments import PaymentService
 
@@ -18,6 +20,10 @@ IdempotencyKey = Annotated[
 ]
 
 
+def _answer(payment: Payment) -> dict[str, object]:
+    return PaymentRead.model_validate(payment).model_dump(mode="json")
+
+
 @router.post(
     "/jobs/{job_id}/payments",
     status_code=201,
@@ -25,9 +31,9 @@ IdempotencyKey = Annotated[
     operation_id="fund_job",
     responses=problem_responses(400, 401, 403, 404, 409, 422),
 )
-@invalidates
+@invalidates(funding_write)
 async def fund_job(
-    job_id: int,
+    job: JobForOwner,
     data: PaymentCreate,
     principal: ClientPrincipal,
     session: SessionDep,
@@ -37,7 +43,8 @@ async def fund_job(
     """Fund the job's escrow with exactly its total_cost_minor. The same key and request replay the answer."""
     if not idempotency_key:
         raise BadRequest("The Idempotency-Key header is required.")
-    return await PaymentService(session, settings).fund(principal, job_id, data, idempotency_key)
+    funded = await PaymentService(session, settings).fund(principal, job, data, idempotency_key, _answer)
+    return PaymentRead.model_validate(funded)
 
 
 @router.get(
@@ -46,8 +53,5 @@ async def fund_job(
     operation_id="get_payment",
     responses=problem_responses(401, 404),
 )
-async def get_payment(payment_id: int, principal: CurrentPrincipal, session: SessionDep) -> PaymentRead:
-    payment = await PaymentRepository(session).get(payment_id)
-    if payment is None or not (principal.is_admin or principal.id in (payment.payer_id, payment.payee_id)):
-        raise NotFound(f"Payment {payment_id} not found.")
+async def get_payment(payment: PaymentForParty) -> PaymentRead:
     return PaymentRead.model_validate(payment)

@@ -1,9 +1,12 @@
 from fastapi import APIRouter
 
 from app.cache import invalidates
+from app.changes import Change
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import problem_responses
+from app.loaders import JobForParticipant, ReviewForReviewee
 from app.routers import API_PREFIX
+from app.routers.invalidation import review_write
 from app.schemas.reviews import ReviewCreate, ReviewRead
 from app.services.reviews import ReviewService
 
@@ -17,12 +20,13 @@ router = APIRouter(prefix=API_PREFIX, tags=["reviews"])
     operation_id="create_review",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-@invalidates
+@invalidates(review_write)
 async def create_review(
-    job_id: int, data: ReviewCreate, principal: CurrentPrincipal, session: SessionDep
-) -> ReviewRead:
+    job: JobForParticipant, data: ReviewCreate, principal: CurrentPrincipal, session: SessionDep
+) -> Change[ReviewRead]:
     """Review the other side of a completed job: its client, or a worker hired on it. Once per pair."""
-    return ReviewRead.model_validate(await ReviewService(session).create(principal, job_id, data))
+    change = await ReviewService(session).create(principal, job, data)
+    return change.map(ReviewRead.model_validate)
 
 
 @router.post(
@@ -31,6 +35,6 @@ async def create_review(
     operation_id="mark_review_read",
     responses=problem_responses(401, 403, 404),
 )
-@invalidates
-async def mark_review_read(review_id: int, principal: CurrentPrincipal, session: SessionDep) -> ReviewRead:
-    return ReviewRead.model_validate(await ReviewService(session).mark_read(principal, review_id))
+@invalidates(review_write)
+async def mark_review_read(review: ReviewForReviewee, session: SessionDep) -> ReviewRead:
+    return ReviewRead.model_validate(await ReviewService(session).mark_read(review))

@@ -1,19 +1,20 @@
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from app.cache import cached, invalidates
 from app.cache import tags as t
+from app.changes import Change
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
-from app.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from app.errors import NotFound, problem_responses
+from app.loaders import AllowedReviewFilter, SelfOrAdminUserId, found, sees_private
 from app.models.enums import JobStatus
+from app.params import Cursor, Limit, ReviewFilterName
 from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
 from app.repositories.payments import PaymentRepository
 from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
 from app.routers import API_PREFIX
-from app.routers.params import Cursor, Limit
+from app.routers.invalidation import profile_write
 from app.schemas.applications import ApplicationStatusName, MyApplicationRead
 from app.schemas.common import Id, Page
 from app.schemas.jobs import JobRead
@@ -25,27 +26,10 @@ from app.services.users import UserService
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 
-JobStatusName = Literal["open", "in_progress", "completed", "cancelled"]
-
-
-def sees_private(principal: Principal | None, user_id: int) -> bool:
-    return principal is not None and (principal.id == user_id or principal.is_admin)
-
 
 def viewer_class(principal: Principal | None, user_id: int | str) -> str:
     """The cache's viewer classes for a user's pages: the user or an admin see more than everyone else."""
     return "self-or-admin" if sees_private(principal, int(user_id)) else "public"
-
-
-ReviewFilter = Annotated[Literal["all", "recent", "unread"], Query(description="recent: last 7 days")]
-
-
-async def unread_only_for_self(user_id: Id, principal: OptionalPrincipal, filter: ReviewFilter = "all") -> None:
-    """A dependency, so it runs on every request, cached or not."""
-    if filter == "unread" and principal is None:
-        raise Unauthorized("Log in to list your unread reviews.")
-    if filter == "unread" and principal.id != user_id:  # type: ignore[union-attr]
-        raise Forbidden("Only the user can list their unread reviews.")
 
 
 # /users/me routes come first so "me" is never parsed as a user id.
@@ -53,15 +37,18 @@ async def unread_only_for_self(user_id: Id, principal: OptionalPrincipal, filter
 
 @router.get("/me", response_model=Account, operation_id="get_me", responses=problem_responses(401))
 async def get_me(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> Account:
-    return Account.of(await UserRepository(session).profile(principal.id), settings.currency)
+    me = found(await UserRepository(session).get_profile(principal.id), "User", principal.id)
+    return Account.of(me, settings.currency)
 
 
 @router.patch("/me", response_model=Account, operation_id="update_me", responses=problem_responses(401, 422))
-@invalidates
+@invalidates(profile_write)
 async def update_me(
     data: ProfileUpdate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
-) -> Account:
-    return Account.of(await UserService(session).update_profile(principal.id, data), settings.currency)
+) -> Change[Account]:
+    me = found(await UserRepository(session).get_profile(principal.id), "User", principal.id)
+    change = await UserService(session).update_profile(me, data)
+    return change.map(lambda user: Account.of(user, settings.currency))
 
 
 @router.get(
@@ -78,7 +65,7 @@ async def list_my_applications(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[MyApplicationRead]:
-    items, next_cursor = await ApplicationRepository(session).for_worker(principal.id, status, cursor, limit)
+    items, next_cursor = await ApplicationRepository(session).list_by_worker(principal.id, status, cursor, limit)
     return Page(items=[MyApplicationRead.model_validate(a) for a in items], next_cursor=next_cursor)
 
 
@@ -91,7 +78,7 @@ async def list_my_applications(
 )
 async def get_user(user_id: Id, principal: OptionalPrincipal, session: SessionDep) -> PublicProfile:
     """A public profile; email and phone only for the user themself or an admin."""
-    user = await UserRepository(session).profile(user_id)
+    user = found(await UserRepository(session).get_profile(user_id), "User", user_id)
     return PublicProfile.of(user, private=sees_private(principal, user_id))
 
 
@@ -109,15 +96,15 @@ async def get_user(user_id: Id, principal: OptionalPrincipal, session: SessionDe
 )
 async def list_user_reviews(
     user_id: Id,
-    allowed: Annotated[None, Depends(unread_only_for_self)],
+    allowed: AllowedReviewFilter,
     session: SessionDep,
-    filter: ReviewFilter = "all",
+    filter: ReviewFilterName = "all",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ReceivedReviewsPage:
     """Reviews the user received, newest first, with their rating summary. `unread` is for the user only."""
-    user = await UserRepository(session).get_or_404(user_id)
-    items, next_cursor = await ReviewRepository(session).received(user_id, filter, cursor, limit)
+    user = found(await UserRepository(session).get(user_id), "User", user_id)
+    items, next_cursor = await ReviewRepository(session).list_received(user_id, filter, cursor, limit)
     return ReceivedReviewsPage(
         items=[ReviewRead.model_validate(r) for r in items],
         next_cursor=next_cursor,
@@ -138,7 +125,7 @@ async def list_user_given_reviews(
 ) -> Page[ReviewRead]:
     if not await UserRepository(session).exists(user_id):
         raise NotFound(f"User {user_id} not found.")
-    items, next_cursor = await ReviewRepository(session).given(user_id, cursor, limit)
+    items, next_cursor = await ReviewRepository(session).list_given(user_id, cursor, limit)
     return Page(items=[ReviewRead.model_validate(r) for r in items], next_cursor=next_cursor)
 
 
@@ -159,7 +146,7 @@ async def list_user_jobs(
     principal: OptionalPrincipal,
     session: SessionDep,
     settings: SettingsDep,
-    status: JobStatusName | None = None,
+    status: JobStatus | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobRead]:
@@ -170,7 +157,7 @@ async def list_user_jobs(
     if not sees_private(principal, user_id):
         visible.remove(JobStatus.cancelled)
     statuses = [status] if status in visible else ([] if status else visible)
-    items, next_cursor = await JobRepository(session).by_client(user_id, statuses, cursor, limit)
+    items, next_cursor = await JobRepository(session).list_by_client(user_id, statuses, cursor, limit)
     return Page(items=[JobRead.of(j, settings.currency) for j in items], next_cursor=next_cursor)
 
 
@@ -181,14 +168,11 @@ async def list_user_jobs(
     responses=problem_responses(401, 403, 422),
 )
 async def list_user_payments(
-    user_id: Id,
-    principal: CurrentPrincipal,
+    user_id: SelfOrAdminUserId,
     session: SessionDep,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[PaymentRead]:
     """Payments where the user is payer or payee, newest first. Only the user and admins."""
-    if not sees_private(principal, user_id):
-        raise Forbidden("Only the user and admins can see a user's payments.")
-    items, next_cursor = await PaymentRepository(session).for_user(user_id, cursor, limit)
+    items, next_cursor = await PaymentRepository(session).list_by_user(user_id, cursor, limit)
     return Page(items=[PaymentRead.model_validate(p) for p in items], next_cursor=next_cursor)

@@ -1,5 +1,6 @@
-from sqlalchemy.ext.asyncio import AsyncSession
+"""Accounts and sessions: registration, password login, rotating refresh tokens."""
 
+from app.db import UnitOfWork
 from app.errors import Conflict, Unauthorized
 from app.models import User
 from app.repositories.users import RefreshTokenRepository, UserRepository
@@ -15,14 +16,14 @@ from app.settings import Settings
 
 
 class AuthService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: UnitOfWork, settings: Settings) -> None:
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
         self.settings = settings
 
     async def register(self, data: RegisterIn) -> User:
         email = data.email.lower()
-        if await self.users.by_email(email) is not None:
+        if await self.users.get_by_email(email) is not None:
             raise Conflict("An account with this email already exists.")
         user = User(
             email=email,
@@ -32,10 +33,12 @@ class AuthService:
         )
         # The unique constraint still decides a concurrent duplicate (rendered as 409).
         await self.users.add(user)
-        return await self.users.profile(user.id)
+        profile = await self.users.get_profile(user.id)
+        assert profile is not None  # inserted by this transaction
+        return profile
 
     async def login(self, email: str, password: str) -> TokenPair:
-        user = await self.users.by_email(email)
+        user = await self.users.get_by_email(email)
         if user is None or not verify_password(password, user.password_hash, self.settings):
             raise Unauthorized("Incorrect email or password.")
         return await self._issue(user.id, user.role)
@@ -44,7 +47,9 @@ class AuthService:
         user_id = await self.tokens.consume(refresh_token_id(refresh_token))
         if user_id is None:
             raise Unauthorized("The refresh token is invalid, expired, or already used.")
-        user = await self.users.get_or_404(user_id)
+        user = await self.users.get(user_id)
+        if user is None:  # the token outlived its account
+            raise Unauthorized("The refresh token is invalid, expired, or already used.")
         return await self._issue(user.id, user.role)
 
     async def logout(self, refresh_token: str) -> None:

@@ -1,11 +1,13 @@
-"""Job lifecycle: post, edit while open, cancel (refunding escrow), complete (releasing escrow)."""
+"""Job lifecycle: post, edit while open, cancel (refunding escrow), complete (releasing escrow).
+
+Callers pass jobs the caller owns, already locked (app.loaders.JobForOwner); this module keeps the rules.
+"""
 
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.interfaces import ORMOption
 
-from app.errors import Conflict, Forbidden, Unprocessable
+from app.changes import Change
+from app.db import UnitOfWork
+from app.errors import Conflict, Unprocessable
 from app.models import Job
 from app.models.enums import EscrowStatus, JobStatus, PayType
 from app.repositories.applications import ApplicationRepository
@@ -14,7 +16,8 @@ from app.repositories.jobs import JobRepository
 from app.repositories.users import UserRepository
 from app.schemas.jobs import JobCreate, JobUpdate
 from app.security import Principal
-from app.services import fanout
+from app.services.catalog import category_named, skills_named
+from app.services.changes import user_links
 from app.services.payments import PaymentService
 from app.settings import Settings
 
@@ -26,7 +29,7 @@ def total_cost(pay_type: str, pay_rate_minor: int, hours: int | None, openings: 
 
 
 class JobService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: UnitOfWork, settings: Settings) -> None:
         self.jobs = JobRepository(session)
         self.categories = CategoryRepository(session)
         self.skills = SkillRepository(session)
@@ -37,8 +40,8 @@ class JobService:
     async def create(self, principal: Principal, data: JobCreate) -> Job:
         job = Job(
             client_id=principal.id,
-            category=await self.categories.by_slug(data.category),
-            skills=await self.skills.by_slugs(data.skills),
+            category=await category_named(self.categories, data.category),
+            skills=await skills_named(self.skills, data.skills),
             title=data.title,
             description=data.description,
             pay_type=data.pay_type,
@@ -55,8 +58,7 @@ class JobService:
         await self.jobs.add(job)
         return await self._reload(job)
 
-    async def update(self, principal: Principal, job_id: int, data: JobUpdate) -> Job:
-        job = await self._owned_locked(principal, job_id, selectinload(Job.skills))
+    async def update(self, job: Job, data: JobUpdate) -> Change[Job]:
         if job.status != JobStatus.open or job.hired_count > 0:
             raise Conflict("A job can be edited only while it is open and nobody is hired.")
         if job.escrow_status != EscrowStatus.none and (
@@ -69,23 +71,22 @@ class JobService:
         if "pay_type" in changes and job.pay_type == PayType.fixed:
             job.hours = None
         if "category" in data.model_fields_set and data.category:
-            job.category_id = (await self.categories.by_slug(data.category)).id
+            job.category_id = (await category_named(self.categories, data.category)).id
         if "location" in data.model_fields_set:
             loc = data.location
             job.city, job.lat, job.lng = (loc.city, loc.lat, loc.lng) if loc else (None, None, None)
         if data.skills is not None:
-            job.skills = await self.skills.by_slugs(data.skills)
+            await self.jobs.load(job, "skills")
+            job.skills = await skills_named(self.skills, data.skills)
         if (job.pay_type == PayType.hourly) != (job.hours is not None):
             raise Unprocessable("An hourly job needs hours; a fixed job has none.")
         if job.ends_at and job.starts_at and job.ends_at <= job.starts_at:
             raise Unprocessable("ends_at must be after starts_at.")
         job.total_cost_minor = total_cost(job.pay_type, job.pay_rate_minor, job.hours, job.openings)
-        await self.jobs.session.flush()
-        await fanout.job_changed(self.jobs.session, job.id)
-        return await self._reload(job)
+        await self.jobs.flush()
+        return await self._changed(job)
 
-    async def cancel(self, principal: Principal, job_id: int) -> Job:
-        job = await self._owned_locked(principal, job_id)
+    async def cancel(self, job: Job) -> Change[Job]:
         if job.status not in (JobStatus.open, JobStatus.in_progress):
             raise Conflict(f"A {job.status} job cannot be cancelled.")
         if job.escrow_status == EscrowStatus.held:
@@ -93,33 +94,32 @@ class JobService:
         await self.applications.reject_pending(job.id)
         job.status = JobStatus.cancelled
         job.cancelled_at = func.now()
-        await self.jobs.session.flush()
-        await fanout.job_changed(self.jobs.session, job.id)
-        return await self._reload(job)
+        await self.jobs.flush()
+        return await self._changed(job)
 
-    async def complete(self, principal: Principal, job_id: int) -> Job:
-        job = await self._owned_locked(principal, job_id)
+    async def complete(self, job: Job) -> Change[Job]:
         if job.status != JobStatus.in_progress or job.escrow_status != EscrowStatus.held:
             raise Conflict("Only an in-progress, funded job can be completed.")
-        workers = await self.applications.hired_worker_ids(job.id)
+        workers = await self.applications.list_hired_worker_ids(job.id)
         await self.payments.release(job, workers)
         await self.users.count_completed_job([job.client_id, *workers])
         job.status = JobStatus.completed
         job.completed_at = func.now()
-        await self.jobs.session.flush()
-        await fanout.job_changed(self.jobs.session, job.id)
-        for user_id in (job.client_id, *workers):  # their completed_jobs changed
-            await fanout.user_changed(self.jobs.session, user_id)
-        return await self._reload(job)
+        await self.jobs.flush()
+        change = await self._changed(job)
+        # their completed_jobs changed, which their profiles and the pages embedding them show
+        people = [await user_links(self.users, user_id) for user_id in (job.client_id, *workers)]
+        return Change(change.value, applicants=change.applicants, users=people, search=True)
 
-    async def _owned_locked(self, principal: Principal, job_id: int, *options: ORMOption) -> Job:
-        job = await self.jobs.lock(job_id, *options)
-        if job.client_id != principal.id:
-            raise Forbidden("Only the job's owner can do this.")
-        return job
+    async def _changed(self, job: Job) -> Change[Job]:
+        """The job's title, status or pay changed: its search cards and every applicant's own list show it."""
+        applicants = await self.applications.list_applicant_ids(job.id)
+        return Change(await self._reload(job), applicants=applicants, search=True)
 
     async def _reload(self, job: Job) -> Job:
         """Re-read the job with its relations and server-set columns for the response."""
         job_id = job.id
-        self.jobs.session.expire(job)
-        return await self.jobs.detail(job_id)
+        self.jobs.forget(job)
+        reloaded = await self.jobs.get_detail(job_id)
+        assert reloaded is not None  # locked (or just inserted) by this transaction
+        return reloaded

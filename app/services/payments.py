@@ -1,14 +1,17 @@
-"""Escrow: funding, release on completion, refund on cancellation. Every movement is double-entry."""
+"""Escrow: funding, release on completion, refund on cancellation. Every movement is double-entry.
+
+Callers pass jobs the caller owns, already locked (app.loaders.JobForOwner); this module keeps the rules.
+"""
 
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.errors import Conflict, Forbidden, Unprocessable
+from app.db import UnitOfWork
+from app.errors import Conflict, Unprocessable
 from app.models import Job, Payment
 from app.models.enums import AccountKind, EscrowStatus, JobStatus, PaymentKind, PaymentStatus
-from app.repositories.jobs import JobRepository
 from app.repositories.payments import (
     EXTERNAL_FUNDING,
     PLATFORM_FEES,
@@ -16,11 +19,12 @@ from app.repositories.payments import (
     escrow_account_code,
     user_account_code,
 )
-from app.schemas.payments import PaymentCreate, PaymentRead
+from app.schemas.payments import PaymentCreate
 from app.security import Principal
 from app.settings import Settings
 
 FUNDABLE = {JobStatus.open, JobStatus.in_progress}
+JSON = dict[str, Any]
 
 
 def payout_per_worker(total_minor: int, hired_count: int, fee_bps: int) -> int:
@@ -30,25 +34,28 @@ def payout_per_worker(total_minor: int, hired_count: int, fee_bps: int) -> int:
 
 
 class PaymentService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: UnitOfWork, settings: Settings) -> None:
         self.payments = PaymentRepository(session)
-        self.jobs = JobRepository(session)
         self.settings = settings
 
-    async def fund(self, principal: Principal, job_id: int, data: PaymentCreate, key: str) -> PaymentRead:
-        """Fund a job's escrow, exactly once per (user, Idempotency-Key)."""
+    async def fund(
+        self, principal: Principal, job: Job, data: PaymentCreate, key: str, answer: Callable[[Payment], JSON]
+    ) -> Payment | JSON:
+        """Fund a job's escrow, exactly once per (user, Idempotency-Key).
+
+        Returns the new escrow payment, or, for a repeated key and request, the stored answer of the first
+        (`answer` renders a payment as that stored answer, in the same transaction as the payment).
+        """
         request_hash = hashlib.sha256(
-            json.dumps({"job_id": job_id, "body": data.model_dump(mode="json")}, sort_keys=True).encode()
+            json.dumps({"job_id": job.id, "body": data.model_dump(mode="json")}, sort_keys=True).encode()
         ).hexdigest()
         if not await self.payments.claim_key(principal.id, key, request_hash):
-            stored = await self.payments.stored_key(principal.id, key)
+            stored = await self.payments.get_key(principal.id, key)
+            assert stored is not None  # claimed before, by a committed transaction
             if stored.request_hash != request_hash:
                 raise Unprocessable("This Idempotency-Key was used with a different request.")
-            return PaymentRead.model_validate(stored.response_body)
+            return stored.response_body
 
-        job = await self.jobs.lock(job_id)
-        if job.client_id != principal.id:
-            raise Forbidden("Only the job's owner can fund it.")
         if job.status not in FUNDABLE:
             raise Conflict(f"A {job.status} job cannot be funded.")
         if job.escrow_status != EscrowStatus.none:
@@ -64,23 +71,22 @@ class PaymentService:
             currency=self.settings.currency,
             payer_id=job.client_id,
         )
-        external = await self.payments.account_id(EXTERNAL_FUNDING, AccountKind.external)
-        held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
+        external = await self.payments.ensure_account(EXTERNAL_FUNDING, AccountKind.external)
+        held = await self.payments.ensure_account(escrow_account_code(job.id), AccountKind.escrow)
         await self.payments.record(escrow, [(external, -job.total_cost_minor), (held, job.total_cost_minor)])
         job.escrow_status = EscrowStatus.held
-        answer = PaymentRead.model_validate(escrow)
-        await self.payments.answer_key(principal.id, key, 201, answer.model_dump(mode="json"))
-        return answer
+        await self.payments.answer_key(principal.id, key, answer(escrow))
+        return escrow
 
     async def release(self, job: Job, worker_ids: list[int]) -> None:
         """Pay each hired worker their share less the platform fee; the rest goes to the platform."""
-        escrow = await self.payments.escrow_of(job.id)
+        escrow = await self.payments.get_escrow(job.id)
         assert escrow is not None and worker_ids
-        held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
+        held = await self.payments.ensure_account(escrow_account_code(job.id), AccountKind.escrow)
         payout = payout_per_worker(job.total_cost_minor, len(worker_ids), self.settings.platform_fee_bps)
         # Lock the workers' accounts in one global order (by id): concurrent releases sharing workers can't deadlock.
         for worker_id in sorted(worker_ids):
-            account = await self.payments.account_id(user_account_code(worker_id), AccountKind.user, worker_id)
+            account = await self.payments.ensure_account(user_account_code(worker_id), AccountKind.user, worker_id)
             await self.payments.record(
                 Payment(
                     job_id=job.id,
@@ -95,7 +101,7 @@ class PaymentService:
             )
         fee = job.total_cost_minor - payout * len(worker_ids)
         if fee:
-            platform = await self.payments.account_id(PLATFORM_FEES, AccountKind.platform)
+            platform = await self.payments.ensure_account(PLATFORM_FEES, AccountKind.platform)
             await self.payments.record(
                 Payment(
                     job_id=job.id,
@@ -112,10 +118,10 @@ class PaymentService:
 
     async def refund(self, job: Job) -> None:
         """Return a held escrow to the client (back to where the money came from)."""
-        escrow = await self.payments.escrow_of(job.id)
+        escrow = await self.payments.get_escrow(job.id)
         assert escrow is not None
-        held = await self.payments.account_id(escrow_account_code(job.id), AccountKind.escrow)
-        external = await self.payments.account_id(EXTERNAL_FUNDING, AccountKind.external)
+        held = await self.payments.ensure_account(escrow_account_code(job.id), AccountKind.escrow)
+        external = await self.payments.ensure_account(EXTERNAL_FUNDING, AccountKind.external)
         await self.payments.record(
             Payment(
                 job_id=job.id,

@@ -1,0 +1,178 @@
+"""Authorization's one home: object loaders as dependencies. Each loads what a route acts on and checks the
+caller against it, so routers and services receive objects the caller may use, and each rule lives here once.
+
+The 404/403 policy (docs/architecture.md):
+- 404 when the object does not exist or the caller may not know it does: applications (their worker, the
+  job's owner, admins), payments (payer, payee, admins).
+- 403 when the caller may see the object but not do this: jobs, profiles and reviews are public, so a
+  non-owner acting on them gets 403; so does a participant of an application acting outside their part.
+- Role guards (app.deps: ClientPrincipal, WorkerPrincipal) run first: a wrong role is 403 before any lookup.
+
+Write loaders lock rows in the one order every writer uses (job row, then application row), so hiring and
+money on one job are serialised and concurrent writers never deadlock.
+"""
+
+from typing import Annotated, TypeVar
+
+from fastapi import Depends
+
+from app.deps import ClientPrincipal, CurrentPrincipal, OptionalPrincipal, SessionDep, StateDep, WorkerPrincipal
+from app.errors import Forbidden, NotFound, Unauthorized
+from app.models import Application, Job, Payment, Review
+from app.params import ReviewFilterName
+from app.repositories.applications import ApplicationRepository
+from app.repositories.jobs import JobRepository
+from app.repositories.payments import PaymentRepository
+from app.repositories.reviews import ReviewRepository
+from app.schemas.common import Id
+from app.security import Principal
+
+T = TypeVar("T")
+
+
+def found(value: T | None, what: str, id_: int) -> T:
+    """The object, or the 404 every loader and read answers for a missing one."""
+    if value is None:
+        raise NotFound(f"{what} {id_} not found.")
+    return value
+
+
+def sees_private(principal: Principal | None, user_id: int) -> bool:
+    """A user's private data (contacts, payments, cancelled jobs) is for the user and admins."""
+    return principal is not None and (principal.id == user_id or principal.is_admin)
+
+
+# --- jobs (public objects: acting on someone else's job is 403) ------------------------------------------
+
+
+async def job_id_for_owner(job_id: Id, principal: CurrentPrincipal, state: StateDep, session: SessionDep) -> int:
+    """The job's id, if the caller owns the job or is an admin (reading its applicants).
+
+    The owner is remembered per process (a job's client never changes), so a cached page of the job's
+    applicants is authorized without a query.
+    """
+    client_id = state.job_owners.get(job_id)
+    if client_id is None:
+        client_id = found(await JobRepository(session).get_client_id(job_id), "Job", job_id)
+        state.job_owners.remember(job_id, client_id)
+    if client_id != principal.id and not principal.is_admin:
+        raise Forbidden("Only the job's owner and admins can see its applications.")
+    return job_id
+
+
+async def job_for_owner_locked(job_id: Id, principal: ClientPrincipal, session: SessionDep) -> Job:
+    """The caller's own job, its row locked for the rest of the request (edit, cancel, complete, fund)."""
+    job = found(await JobRepository(session).get_locked(job_id), "Job", job_id)
+    if job.client_id != principal.id:
+        raise Forbidden("Only the job's owner can do this.")
+    return job
+
+
+async def job_for_participant(job_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Job:
+    """A job the caller took part in: its client, or a worker hired on it (reviews)."""
+    job = found(await JobRepository(session).get(job_id), "Job", job_id)
+    if job.client_id != principal.id and not await ApplicationRepository(session).is_hired(job_id, principal.id):
+        raise Forbidden("Only the job's client and the workers hired on it can review.")
+    return job
+
+
+OwnedJobId = Annotated[int, Depends(job_id_for_owner)]
+JobForOwner = Annotated[Job, Depends(job_for_owner_locked)]
+JobForParticipant = Annotated[Job, Depends(job_for_participant)]
+
+
+# --- applications (private: visible to their worker, the job's owner and admins) --------------------------
+
+
+def _visible(application: Application, principal: Principal) -> bool:
+    return principal.is_admin or principal.id in (application.worker_id, application.job.client_id)
+
+
+async def application_for_participant(
+    application_id: Id, principal: CurrentPrincipal, session: SessionDep
+) -> Application:
+    application = await ApplicationRepository(session).get_detail(application_id)
+    if application is None or not _visible(application, principal):
+        raise NotFound(f"Application {application_id} not found.")
+    return application
+
+
+async def _locked(session: SessionDep, application: Application) -> tuple[Job, Application]:
+    """Lock the job first (the order of every writer), then re-read the application under the lock: the copy
+    loaded before may predate a concurrent decision."""
+    job = found(await JobRepository(session).get_locked(application.job_id), "Job", application.job_id)
+    locked = await ApplicationRepository(session).get(application.id, for_update=True)
+    return job, found(locked, "Application", application.id)
+
+
+async def application_for_job_owner(
+    application_id: Id, principal: ClientPrincipal, session: SessionDep
+) -> tuple[Job, Application]:
+    """An application to the caller's job, with the job; both rows locked (accept, reject)."""
+    application = await ApplicationRepository(session).get_detail(application_id)
+    if application is None or not _visible(application, principal):
+        raise NotFound(f"Application {application_id} not found.")
+    if application.job.client_id != principal.id:
+        raise Forbidden("Only the job's owner decides on applications.")
+    return await _locked(session, application)
+
+
+async def application_for_worker(
+    application_id: Id, principal: WorkerPrincipal, session: SessionDep
+) -> tuple[Job, Application]:
+    """The caller's own application, with its job; both rows locked (withdraw)."""
+    application = await ApplicationRepository(session).get(application_id)
+    if application is None or application.worker_id != principal.id:
+        raise NotFound(f"Application {application_id} not found.")
+    return await _locked(session, application)
+
+
+ApplicationForParticipant = Annotated[Application, Depends(application_for_participant)]
+ApplicationForJobOwner = Annotated[tuple[Job, Application], Depends(application_for_job_owner)]
+ApplicationForWorker = Annotated[tuple[Job, Application], Depends(application_for_worker)]
+
+
+# --- payments (private: payer, payee, admins) -------------------------------------------------------------
+
+
+async def payment_for_party(payment_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Payment:
+    payment = await PaymentRepository(session).get(payment_id)
+    if payment is None or not (principal.is_admin or principal.id in (payment.payer_id, payment.payee_id)):
+        raise NotFound(f"Payment {payment_id} not found.")
+    return payment
+
+
+PaymentForParty = Annotated[Payment, Depends(payment_for_party)]
+
+
+# --- reviews and users (public objects) -------------------------------------------------------------------
+
+
+async def review_for_reviewee(review_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Review:
+    review = found(await ReviewRepository(session).get_detail(review_id), "Review", review_id)
+    if review.reviewee_id != principal.id:
+        raise Forbidden("Only the reviewee can mark a review read.")
+    return review
+
+
+async def user_id_for_self_or_admin(user_id: Id, principal: CurrentPrincipal) -> int:
+    """A user's private pages (payments): the user and admins only."""
+    if not sees_private(principal, user_id):
+        raise Forbidden("Only the user and admins can see a user's payments.")
+    return user_id
+
+
+async def review_filter_allowed(
+    user_id: Id, principal: OptionalPrincipal, filter: ReviewFilterName = "all"
+) -> ReviewFilterName:
+    """`unread` reviews are the user's own business; other filters are public."""
+    if filter == "unread" and principal is None:
+        raise Unauthorized("Log in to list your unread reviews.")
+    if filter == "unread" and principal is not None and principal.id != user_id:
+        raise Forbidden("Only the user can list their unread reviews.")
+    return filter
+
+
+ReviewForReviewee = Annotated[Review, Depends(review_for_reviewee)]
+SelfOrAdminUserId = Annotated[int, Depends(user_id_for_self_or_admin)]
+AllowedReviewFilter = Annotated[ReviewFilterName, Depends(review_filter_allowed)]
