@@ -1,11 +1,11 @@
-"""Counting what the server did: `GET /metrics` scrapes and their differences (exact with one process), and
-the cache hit rates (from wrk's X-Cache counts or from the cache_lookups_total metric)."""
+"""Counting what the server did: the differences between two `GET /metrics` scrapes (exact with one process;
+bench/server.py scrapes), and the cache hit rates (from wrk's X-Cache counts or from cache_lookups_total)."""
 
 import math
 from collections import Counter
 from typing import Any
 
-API = "/api/v1"
+from bench.plans import API
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

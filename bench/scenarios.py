@@ -3,7 +3,6 @@
 The request files are lines of bench/mix.lua's format (method, path, token, JSON body, tab-separated).
 """
 
-import itertools
 import json
 import random
 from collections import Counter
@@ -16,10 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.security import create_access_token
+from app.seed.generator import zipf_cum
 from app.settings import Settings
-from bench.plans import scenario_urls
-
-API = "/api/v1"
+from bench.plans import API, scenario_urls
 
 # The realistic mix, in percent of requests. Reads: 95%; writes: applying and reviewing.
 MIX = {
@@ -157,7 +155,7 @@ class Zipf:
 
     def __init__(self, items: Sequence[Any], s: float = 1.0) -> None:
         self.items = list(items)
-        self.cum_weights = list(itertools.accumulate(1.0 / rank**s for rank in range(1, len(self.items) + 1)))
+        self.cum_weights = zipf_cum(len(self.items), s)
 
     def pick(self, rng: random.Random) -> Any:
         return rng.choices(self.items, cum_weights=self.cum_weights)[0]
