@@ -1,4 +1,5 @@
--- wrk script for bench/load.py: replays a prepared request file and counts what came back.
+-- wrk script of the load benchmark (bench/tools.py runs it on request files of bench/scenarios.py): replays a
+-- prepared request file and counts what came back.
 --
 --   wrk -t2 -c32 -d10s -s bench/mix.lua http://127.0.0.1:PORT -- REQUEST_FILE THREADS
 --

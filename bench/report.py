@@ -1,0 +1,402 @@
+"""The results as a reader sees them: the section of docs/performance.md between the bench markers, and the
+PNG plots of docs/img/."""
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.metrics import fmt_rate, metrics_hit_rate
+from bench.scenarios import MIX, SATURATION, SCENARIO_TITLES
+from bench.server import pool_size
+from bench.tools import FIXED_QPS_PER_WORKER, FIXED_WORKERS, WRK_CONNECTIONS, WRK_THREADS
+from bench.yardsticks import CACHE_SPEEDUP_TARGETS, HIT_RATE_TARGET, P99_TARGET_MS, config
+
+START_MARK, END_MARK = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def code_line(results: list[dict[str, Any]]) -> str:
+    """The code every configuration ran, or each one's when it changed during the run."""
+    versions = {r["code"] for r in results}
+    if len(versions) == 1:
+        return versions.pop()
+    return "changed during the run: " + ", ".join(f"{r['label']} {r['code']}" for r in results)
+
+
+def plot_throughput(results: list[dict[str, Any]], path: Path) -> None:
+    """Grouped bars: saturation requests/s per scenario and configuration (log scale)."""
+    import matplotlib.pyplot as plt
+
+    scenarios = [*SATURATION, "mix_read_only", "mix"]
+    fig, ax = plt.subplots(figsize=(11, 5))
+    width = 0.8 / len(results)
+    for i, run in enumerate(results):
+        values = [run["saturation"][name]["rps"] for name in scenarios]
+        xs = [x + (i - (len(results) - 1) / 2) * width for x in range(len(scenarios))]
+        bars = ax.bar(xs, values, width, label=f"{run['workers']} worker(s), cache {'on' if run['cache'] else 'off'}")
+        ax.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=7, rotation=90, padding=2)
+    ax.set_xticks(range(len(scenarios)), [SCENARIO_TITLES[name] for name in scenarios], rotation=15, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("requests/s (log scale)")
+    ax.set_title(f"Saturation throughput (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}), server and load on one machine")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_fixed_rate(results: list[dict[str, Any]], path: Path) -> None:
+    """Horizontal bars: p99 at 50 requests/s per endpoint, cache off and on, one panel per worker count."""
+    import matplotlib.pyplot as plt
+
+    worker_counts = sorted({run["workers"] for run in results})
+    fig, axes = plt.subplots(1, len(worker_counts), figsize=(7 * len(worker_counts), 7), sharey=True, squeeze=False)
+    for ax, workers in zip(axes[0], worker_counts, strict=True):
+        runs = [run for run in results if run["workers"] == workers]
+        names = [row["name"] for row in runs[0]["fixed_rate"]]
+        height = 0.8 / len(runs)
+        for i, run in enumerate(runs):
+            ys = [y + (i - (len(runs) - 1) / 2) * height for y in range(len(names))]
+            ax.barh(
+                ys, [row["p99"] for row in run["fixed_rate"]], height, label=f"cache {'on' if run['cache'] else 'off'}"
+            )
+        ax.axvline(P99_TARGET_MS, color="red", linestyle="--", label=f"target {P99_TARGET_MS:g} ms")
+        ax.set_yticks(range(len(names)), names, fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlabel("p99 latency, ms (log scale)")
+        ax.set_title(f"{workers} worker(s): p99 at 50 requests/s")
+        ax.legend(fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].invert_yaxis()  # shared: once for all
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_hit_rate(results: list[dict[str, Any]], path: Path) -> None:
+    """Mix hit rates per worker count (wrk), and per route for 1 worker (/metrics)."""
+    import matplotlib.pyplot as plt
+
+    cached = [run for run in results if run["cache"]]
+    per_route = next((run["lookups"] for run in cached if "lookups" in run), {})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 2]})
+    labels = [f"{run['workers']} worker(s)" for run in cached]
+    width = 0.38
+    for offset, name in ((-width / 2, "mix_read_only"), (width / 2, "mix")):
+        values = [100 * (run["saturation"][name]["hit_rate"] or 0.0) for run in cached]
+        bars = left.bar([x + offset for x in range(len(cached))], values, width, label=SCENARIO_TITLES[name])
+        left.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=8)
+    left.axhline(100 * HIT_RATE_TARGET, color="red", linestyle="--", label=f"target {HIT_RATE_TARGET:.0%}")
+    left.set_xticks(range(len(cached)), labels)
+    left.set_ylim(0, 125)
+    left.set_ylabel("X-Cache HIT share of cached-route responses, %")
+    left.set_title("Mix hit rate (counted by wrk)")
+    left.legend(fontsize=8, loc="upper center", ncol=2, framealpha=1)
+    routes = sorted({route for lookups in per_route.values() for route in lookups})
+    for offset, name in ((-width / 2, "mix_read_only"), (width / 2, "mix")):
+        rates = [100 * (metrics_hit_rate({r: per_route[name].get(r, {})}) or 0.0) for r in routes]
+        bars = right.barh([y + offset for y in range(len(routes))], rates, width, label=SCENARIO_TITLES[name])
+        right.bar_label(bars, labels=[f"{v:.0f}%" for v in rates], fontsize=7)
+    right.axvline(100 * HIT_RATE_TARGET, color="red", linestyle="--")
+    right.set_yticks(range(len(routes)), routes, fontsize=8)
+    right.invert_yaxis()
+    right.set_xlim(0, 110)
+    right.set_xlabel("hit rate, % (/metrics: a request that waited for a concurrent fill counts as a miss)")
+    right.set_title("Per route, 1 worker")
+    right.legend(fontsize=8, loc="lower right", framealpha=1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The generated section of docs/performance.md (between the bench markers), section by section."""
+    results: list[dict[str, Any]] = report["results"]
+    out = [*_header(report), *_targets(report)]
+    out += [*_saturation(report), *_ratios(results), *_fixed_rate(report), *_mix(report)]
+    for r in results:
+        if "lookups" in r and r["cache"]:
+            out += _per_route(r)
+    out += ["![hit rate](img/bench-hit-rate.png)", ""]
+    out += _statements(results)
+    out += ["### Anomalies", ""]
+    out += [f"- {a}" for a in anomaly_lines(results)] or ["- none: no 5xx, no socket errors, no server errors logged."]
+    out += ["", f"Raw results: `docs/bench-results/{report['results_file']}` (not committed).", ""]
+    return "\n".join(out)
+
+
+def _row(cells: Sequence[str]) -> str:
+    """One markdown table row (an empty cell as `| |`)."""
+    return "|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|"
+
+
+def _table_head(cells: Sequence[str]) -> list[str]:
+    """A markdown table's header row and its separator."""
+    return [_row(cells), "|" + "---|" * len(cells)]
+
+
+def _config_heads(results: list[dict[str, Any]]) -> list[str]:
+    """One column title per configuration."""
+    return [f"{r['workers']}w cache {'on' if r['cache'] else 'off'}" for r in results]
+
+
+def _worker_counts(results: list[dict[str, Any]]) -> list[int]:
+    return sorted({r["workers"] for r in results})
+
+
+def _header(report: dict[str, Any]) -> list[str]:
+    """Title, command, date and code, machine, tools and server settings, dataset."""
+    host = report["machine"]
+    return [
+        "## 3. Load benchmark",
+        "",
+        "Generated by `bench/load.py` (this section is rewritten by each run).",
+        "",
+        f"- Command: `{report['command']}` ({report['mode']} run, {report['runtime_seconds'] / 60:.1f} min)",
+        f"- Date: {report['date']}; code: {code_line(report['results'])}",
+        f"- Machine: {host['nproc']} cores, {host['cpu']}, Linux {host['kernel']}, Python {host['python']};"
+        " load average at start "
+        + ", ".join(f"{v:.2f}" for v in host["load_average_at_start"])
+        + ". The load generators (wrk, hey) run on the same machine as the server and PostgreSQL and Redis, and the"
+        " machine is shared: numbers are noisy.",
+        f"- Tools: {report['tools']['wrk']}; {report['tools']['hey']}."
+        " Server: `marketplace serve --no-demo --workers N` with APP_ENVIRONMENT=production (uvicorn, uvloop,"
+        " httptools, no access log), Redis as the cache in every configuration, APP_DB_POOL_SIZE "
+        + ", ".join(f"{w} worker(s): {pool_size(w)}" for w in _worker_counts(report["results"]))
+        + " (plus as many overflow connections).",
+        f"- Dataset: {report['dataset']}.",
+        "",
+    ]
+
+
+def _targets(report: dict[str, Any]) -> list[str]:
+    """The targets table: each target per worker count, MET or MISSED."""
+    out = ["### Targets", "", *_table_head(["target", "workers", "measured", "result"])]
+    out += [
+        _row([t["target"], str(t["workers"]), t["measured"], "MET" if t["met"] else "**MISSED**"])
+        for t in report["targets"]
+    ]
+    return [*out, ""]
+
+
+def _saturation(report: dict[str, Any]) -> list[str]:
+    """Requests/s, p50 / p99 and the HIT share per saturation scenario and configuration."""
+    results, timing = report["results"], report["timing"]
+    out = [
+        f"### Saturation throughput (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, {timing['saturation']} s each)",
+        "",
+        "requests/s (p50 / p99 latency in ms), and the share of X-Cache HITs. Each scenario rotates over its URLs:"
+        " job detail over the 1,000 open jobs with most applicants, search over the 24 most frequent title words x"
+        " the 12 cities with most open jobs (`q` and `near`, 50 km), best applicants over the 200 busiest jobs with"
+        " their owners' tokens. With the cache on, every URL of a scenario is requested once first, so the run"
+        f" measures the warm cache; every run follows {timing['warmup']} s of unmeasured wrk.",
+        "",
+        *_table_head(["scenario", *_config_heads(results)]),
+    ]
+    for name in (*SATURATION, "mix_read_only", "mix"):
+        cells = []
+        for r in results:
+            run = r["saturation"][name]
+            hits = f", {run['hit_rate']:.0%} HIT" if run["hit_rate"] is not None and r["cache"] else ""
+            cells.append(f"{run['rps']:.0f} ({run['latency_ms']['50']:.0f} / {run['latency_ms']['99']:.0f}){hits}")
+        out.append(_row([SCENARIO_TITLES[name], *cells]))
+    return [*out, "", "![saturation throughput](img/bench-throughput.png)", ""]
+
+
+def _ratios(results: list[dict[str, Any]]) -> list[str]:
+    """Cached / uncached and versus no-op throughput ratios, per worker count."""
+    workers = _worker_counts(results)
+    out = ["Ratios within one run:", "", *_table_head(["ratio", *(f"{w} worker(s)" for w in workers)])]
+    ratio_rows: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], float]]] = [
+        (f"cached / uncached: {SCENARIO_TITLES[name]}", lambda on, off, n=name: on[n]["rps"] / off[n]["rps"])
+        for name in (*CACHE_SPEEDUP_TARGETS, "mix_read_only", "mix")
+    ]
+    ratio_rows += [
+        ("cached job detail / no-op", lambda on, _: on["job_detail"]["rps"] / on["noop"]["rps"]),
+        ("uncached job detail / no-op", lambda _, off: off["job_detail"]["rps"] / off["noop"]["rps"]),
+    ]
+    for title, ratio in ratio_rows:
+        cells = []
+        for count in workers:
+            on, off = config(results, count, True), config(results, count, False)
+            cells.append(f"{ratio(on['saturation'], off['saturation']):.2f} x" if on and off else "n/a")
+        out.append(_row([title, *cells]))
+    return [*out, ""]
+
+
+def _fixed_rate(report: dict[str, Any]) -> list[str]:
+    """p50 / p90 / p99 at 50 requests/s per endpoint and configuration."""
+    results, fixed = report["results"], report["timing"]["fixed"]
+    spacing_ms = 1000 // (FIXED_WORKERS * FIXED_QPS_PER_WORKER)
+    out = [
+        f"### Fixed rate: 50 requests/s per endpoint, {fixed} s each",
+        "",
+        f"{FIXED_WORKERS} processes of `hey -z {fixed}s -c 1 -q {FIXED_QPS_PER_WORKER} -o csv`, started"
+        f" {spacing_ms} ms apart, so requests arrive evenly every {spacing_ms} ms. (A single `hey -c {FIXED_WORKERS}"
+        f" -q {FIXED_QPS_PER_WORKER}` fires its workers in lockstep: bursts of {FIXED_WORKERS} simultaneous requests"
+        " every 100 ms, which queue behind each other on the server; on a quiet machine that tripled the p50 of"
+        " `GET /jobs` and took its p99 from 10 to 90 ms.) Each hey worker is closed-loop: a response slower than"
+        " 100 ms delays that worker's next request, so the achieved rate is shown (the lowest of the"
+        " configurations).",
+        "",
+        "p50 / p90 / p99 in ms, bold when p99 >= 50 ms. One URL per endpoint, the heaviest instance of the dataset"
+        " (the busiest open job, the most-reviewed user, the client with the most jobs, ...; from"
+        " `bench.plans.scenario_urls`); with the cache on that one URL is a HIT after the first request.",
+        "",
+        *_table_head(["endpoint", "URL", *_config_heads(results), "req/s"]),
+    ]
+    for index, (name, path, _) in enumerate(report["fixed_rate_urls"]):
+        rows = [r["fixed_rate"][index] for r in results]
+        cells = []
+        for row in rows:
+            bold = "**" if row["p99"] >= P99_TARGET_MS else ""
+            cells.append(f"{bold}{row['p50']:.1f} / {row['p90']:.1f} / {row['p99']:.1f}{bold}")
+        short = path if len(path) <= 60 else path[:57] + "..."
+        out.append(_row([name, f"`{short}`", *cells, f"{min(row['rps'] for row in rows):.1f}"]))
+    return [*out, "", "![p99 at 50 requests/s](img/bench-fixed-rate-p99.png)", ""]
+
+
+def _mix(report: dict[str, Any]) -> list[str]:
+    """The realistic mix: how it is drawn, then throughput, latency, statuses and hit rates per configuration."""
+    results = report["results"]
+    out = [
+        "### The realistic mix",
+        "",
+        "Drawn with these weights (percent): "
+        + ", ".join(f"{kind} {weight}" for kind, weight in MIX.items())
+        + ". Job, profile and search choices follow a Zipf law over the busiest jobs, the most-reviewed users, the"
+        " most frequent title words and the cities with most jobs; workers apply to hot jobs (a 409 for a duplicate"
+        " application is expected); reviews are written once per eligible (job, reviewer, reviewee) triple. The"
+        " read-only mix has the same weights without the writes. The mixes follow"
+        f" {report['timing']['saturation']} s of unmeasured read-only mix.",
+        "",
+        *_table_head(["", *_config_heads(results)]),
+    ]
+    out += [_row([title, *(cell(r) for r in results)]) for title, cell in _MIX_ROWS]
+    return [
+        *out,
+        "",
+        "wrk counts the X-Cache header; `/metrics` counts cache lookups, where a request that waited for a concurrent"
+        " fill of the same key (single-flight) is a miss although its header says HIT, and requests still in flight"
+        " when wrk stops are included.",
+        "",
+    ]
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """`key: n` pairs in key order."""
+    return ", ".join(f"{key}: {n}" for key, n in sorted(counts.items()))
+
+
+_MIX_ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    ("requests/s", lambda r: f"{r['saturation']['mix']['rps']:.0f}"),
+    (
+        "p50 / p99 ms",
+        lambda r: "{:.0f} / {:.0f}".format(*(r["saturation"]["mix"]["latency_ms"][p] for p in ("50", "99"))),
+    ),
+    ("status codes", lambda r: _counts(r["saturation"]["mix"]["statuses"])),
+    ("X-Cache", lambda r: _counts(r["saturation"]["mix"]["x_cache"])),
+    ("hit rate (wrk)", lambda r: fmt_rate(r["saturation"]["mix"]["hit_rate"])),
+    ("hit rate, read-only mix (wrk)", lambda r: fmt_rate(r["saturation"]["mix_read_only"]["hit_rate"])),
+    ("hit rate (/metrics)", lambda r: fmt_rate(metrics_hit_rate(r.get("lookups", {}).get("mix")))),
+    (
+        "socket errors (connect/read/write/timeout)",
+        lambda r: "/".join(str(r["saturation"]["mix"]["errors"][k]) for k in ("connect", "read", "write", "timeout")),
+    ),
+]
+
+
+def _per_route(r: dict[str, Any]) -> list[str]:
+    """One cached configuration's lookups per route (from /metrics) and the statuses of its writes."""
+    out = [
+        f"Per route ({r['label']}, `/metrics`): hit / miss / bypass and hit rate.",
+        "",
+        *_table_head(["route", "read-only mix", "realistic mix"]),
+    ]
+    for route in sorted({route for lookups in r["lookups"].values() for route in lookups}):
+        cells = []
+        for name in ("mix_read_only", "mix"):
+            counts = r["lookups"][name].get(route, {})
+            rate = fmt_rate(metrics_hit_rate({route: counts}))
+            cells.append("{} / {} / {}, {}".format(*(counts.get(k, 0) for k in ("hit", "miss", "bypass")), rate))
+        out.append(_row([f"`{route}`", *cells]))
+    writes = {route: counts for route, counts in r["mix_statuses"].items() if not route.startswith("GET")}
+    return [
+        *out,
+        "",
+        "Writes in the realistic mix (status: count): "
+        + "; ".join(f"`{route}` " + _counts(counts) for route, counts in sorted(writes.items()))
+        + ".",
+        "",
+    ]
+
+
+def _statements(results: list[dict[str, Any]]) -> list[str]:
+    """Mean SQL statements per request and route, for the configurations measured with 1 worker."""
+    one = [r for r in results if "statements" in r]
+    if not one:
+        return []
+    out = [
+        "### SQL statements per request (1 worker, whole configuration, from `/metrics`)",
+        "",
+        "Mean statements per request and the histogram bucket bounding the largest count; with the cache on a"
+        " HIT sends none. With 2 workers each process counts its own requests, so this is measured with 1 only.",
+        "",
+        *_table_head(["route", *(f"cache {'on' if r['cache'] else 'off'}: mean (max <=), requests" for r in one)]),
+    ]
+    for method, route in sorted({(s["method"], s["route"]) for r in one for s in r["statements"]}):
+        cells = []
+        for r in one:
+            row = next((s for s in r["statements"] if (s["method"], s["route"]) == (method, route)), None)
+            cells.append(f"{row['mean']:.2f} ({row['max_at_most']:g}), {row['requests']}" if row else "-")
+        out.append(_row([f"{method} {route}", *cells]))
+    return [*out, ""]
+
+
+def anomaly_lines(results: list[dict[str, Any]]) -> list[str]:
+    """5xx answers, socket errors, replayed writes and server log errors, per configuration."""
+    lines = []
+    for r in results:
+        runs = {**r["saturation"], **{f"50/s {row['name']}": row for row in r["fixed_rate"]}}
+        for name, run in runs.items():
+            server_errors = sum(n for status, n in run["statuses"].items() if status.startswith("5") or status == "0")
+            if server_errors:
+                lines.append(
+                    f"{r['label']} {name}: {server_errors} responses with 5xx or no status ({run['statuses']})"
+                )
+            broken = {k: v for k, v in run.get("errors", {}).items() if k != "status" and v}
+            if broken:
+                lines.append(f"{r['label']} {name}: wrk socket errors {broken}")
+        bypassed = {
+            name: run["x_cache"]["BYPASS"] for name, run in r["saturation"].items() if "BYPASS" in run["x_cache"]
+        }
+        if r["cache"] and bypassed:
+            lines.append(
+                f"{r['label']}: X-Cache BYPASS with the cache on (a Redis call over APP_CACHE_TIMEOUT_MS, or the"
+                f" circuit breaker open after such failures): {bypassed}"
+            )
+        if r.get("cache_backend_errors"):
+            lines.append(f"{r['label']}: cache backend errors (/metrics): {r['cache_backend_errors']}")
+        if r["saturation"]["mix"]["passes"]:
+            lines.append(f"{r['label']} mix: the request file wrapped around, writes were replayed (409s)")
+        if r["server"]["error_lines"]:
+            lines.append(
+                f"{r['label']}: {r['server']['error_lines']} error lines in the server log, e.g."
+                f" `{r['server']['examples'][0][:160]}`"
+            )
+    return lines
+
+
+def write_report(path: Path, section: str) -> None:
+    """Replace the bench section of `path`, docs/performance.md (create the file with the markers if needed)."""
+    block = f"{START_MARK}\n{section}\n{END_MARK}"
+    if not path.exists():
+        path.write_text(f"# Performance\n\n{block}\n")
+        return
+    current = path.read_text()
+    if START_MARK in current and END_MARK in current:
+        head, rest = current.split(START_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1]
+        path.write_text(head + block + tail)
+    else:
+        path.write_text(current.rstrip("\n") + "\n\n" + block + "\n")
