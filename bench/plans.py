@@ -22,6 +22,7 @@ from app.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.security import create_access_token
 from app.settings import Settings
+from app.state import Database
 
 API = "/api/v1"
 LARGE_TABLE_ROWS = 10_000  # a sequential scan of a table this big is a finding
@@ -173,13 +174,16 @@ async def scenario_urls(engine: AsyncEngine, settings: Settings) -> list[tuple[s
 
 async def check(engine: AsyncEngine, settings: Settings) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Run every scenario, EXPLAIN each statement; (findings, one report row per statement)."""
-    app = create_app(settings.model_copy(update={"cache_enabled": False}))
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app = create_app(
+        settings.model_copy(update={"cache_enabled": False}), database=Database(engine, create_sessionmaker(engine))
+    )
     sizes = await table_sizes(engine)
     findings: list[Finding] = []
     report: list[dict[str, Any]] = []
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://plans") as http:
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://plans") as http,
+    ):
         for name, url, headers in await scenario_urls(engine, settings):
             with capture(engine) as statements:
                 response = await http.get(url, headers=headers)

@@ -90,7 +90,7 @@ async def _system_accounts(session: AsyncSession) -> dict[str, SeedAccount]:
     repository = PaymentRepository(session)
     return {
         code: SeedAccount(
-            id=await repository.account_id(code, kind), code=code, kind=kind.value, user_id=None, created=0.0,
+            id=await repository.ensure_account(code, kind), code=code, kind=kind.value, user_id=None, created=0.0,
             existing=True,
         )
         for code, kind in ((EXTERNAL_FUNDING, AccountKind.external), (PLATFORM_FEES, AccountKind.platform))
