@@ -9,9 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-
 from app.cache import Metrics, build_cache, tags
 from app.db import create_engine, create_sessionmaker, database_url
 from app.settings import Settings, get_settings
@@ -21,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def migrate(url: str) -> None:
     """`alembic upgrade head` against `url` (the only way the schema is built)."""
+    from alembic import command
+    from alembic.config import Config
+
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url
     command.upgrade(config, "head")
@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
             engine = create_engine(url, settings)
             asyncio.run(seed_demo_if_empty(engine, settings))
         worker = None if args.no_worker else _start_worker()
+        # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal: exit through `finally` instead.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _exit)
         try:
             uvicorn.run(
                 "app.main:create_app",
@@ -140,6 +143,10 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             if worker is not None:
                 _stop_worker(worker)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _start_worker() -> subprocess.Popen[bytes]:

@@ -16,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# procrastinate writes psycopg's named placeholders; SQLAlchemy's text() takes `:name`.
+# procrastinate writes psycopg's named placeholders; SQLAlchemy's text() takes `:name`, in parentheses here
+# because procrastinate casts them (`%(jobs)s::type[]`) and text() reads `:name::` as no placeholder.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _KEY = re.compile(r"Key \((.*?)\)=\((.*?)\)")
 
@@ -35,7 +36,7 @@ class Connector(PsycopgConnector):
     ) -> list[dict[str, Any]]:
         if not isinstance(connection, AsyncSession):
             return await super().execute_query_all_async_with_connection(connection, query, **arguments)
-        statement = text(_PLACEHOLDER.sub(r":\1", query))
+        statement = text(_PLACEHOLDER.sub(r"(:\1)", query))
         try:
             # A savepoint: a refused job (queueing lock taken) leaves the caller's transaction usable.
             async with connection.begin_nested():
