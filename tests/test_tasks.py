@@ -66,12 +66,21 @@ async def rows(tasks_engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:
         return list((await conn.execute(text(sql), params)).all())
 
 
+async def _none(found: Awaitable[list[Any]]) -> bool:
+    return not await found
+
+
 async def eventually(check: Callable[[], Awaitable[T | None]], seconds: float = 20) -> T:
     """The first truthy result of `check`, polled (other processes change the database) for `seconds`."""
     async with asyncio.timeout(seconds):
         while not (result := await check()):  # noqa: ASYNC110 (other processes change the database)
             await asyncio.sleep(0.1)
     return result
+
+
+async def jobs_left(tasks_engine: AsyncEngine, task_name: str) -> list[Any]:
+    """The jobs of `task_name` still in the queue: a succeeded job is deleted, a failed one stays."""
+    return await rows(tasks_engine, "SELECT status FROM procrastinate_jobs WHERE task_name = :t", t=task_name)
 
 
 async def workers_registered(tasks_engine: AsyncEngine, count: int) -> None:
@@ -181,9 +190,7 @@ async def test_a_job_deferred_while_no_worker_runs_is_run_by_a_worker_started_la
             return await rows(tasks_engine, "SELECT key FROM task_runs WHERE key NOT LIKE 'tick:%'")
 
         assert await eventually(ran) == [("durable",)], group.output()
-    assert await rows(tasks_engine, "SELECT status FROM procrastinate_jobs WHERE task_name = 'tests.record'") == [
-        ("succeeded",)
-    ]
+        await eventually(lambda: _none(jobs_left(tasks_engine, "tests.record")))
 
 
 async def test_a_failing_job_is_retried_after_its_backoff_and_succeeds(
@@ -194,14 +201,12 @@ async def test_a_failing_job_is_retried_after_its_backoff_and_succeeds(
     with processes(tasks_url, tmp_path) as group:
         group.worker()
 
-        async def succeeded() -> list[Any]:
-            return await rows(
-                tasks_engine,
-                "SELECT attempts FROM procrastinate_jobs WHERE task_name = 'tests.fail_once' AND status = 'succeeded'",
-            )
+        async def ran_twice() -> list[Any] | None:
+            runs = await rows(tasks_engine, "SELECT attempt, run_at FROM task_runs WHERE key = 'flaky' ORDER BY id")
+            return runs if len(runs) == 2 else None
 
-        assert await eventually(succeeded) == [(2,)], group.output()
-    runs = await rows(tasks_engine, "SELECT attempt, run_at FROM task_runs WHERE key = 'flaky' ORDER BY id")
+        runs = await eventually(ran_twice)
+        await eventually(lambda: _none(jobs_left(tasks_engine, "tests.fail_once")))  # it succeeded
     assert [attempt for attempt, _ in runs] == [0, 1]
     assert runs[1][1] - runs[0][1] >= datetime.timedelta(seconds=1)  # RetryStrategy(wait=1)
 
@@ -217,14 +222,7 @@ async def test_two_workers_run_each_of_many_jobs_exactly_once(
             for n in range(100):
                 await defer(session, record, key=f"job-{n}")
 
-        async def all_done() -> bool:
-            done = await rows(
-                tasks_engine,
-                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'tests.record' AND status = 'succeeded'",
-            )
-            return done[0][0] == 100
-
-        await eventually(all_done, seconds=30)
+        await eventually(lambda: _none(jobs_left(tasks_engine, "tests.record")), seconds=30)
     runs = await rows(tasks_engine, "SELECT key, pid FROM task_runs WHERE key LIKE 'job-%'")
     assert sorted(key for key, _ in runs) == sorted(f"job-{n}" for n in range(100))
     assert len({pid for _, pid in runs}) == 2  # both workers took jobs
@@ -262,13 +260,7 @@ async def test_the_job_of_a_killed_worker_is_run_again_by_another(
         doomed.wait()
         group.worker()
 
-        async def succeeded() -> list[Any]:
-            return await rows(
-                tasks_engine,
-                "SELECT id FROM procrastinate_jobs WHERE task_name = 'tests.hang_first' AND status = 'succeeded'",
-            )
-
-        await eventually(succeeded)
+        await eventually(lambda: _none(jobs_left(tasks_engine, "tests.hang_first")))
     assert await rows(tasks_engine, "SELECT attempt FROM task_runs WHERE key = 'survivor' ORDER BY id") == [(0,), (1,)]
 
 

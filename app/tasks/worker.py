@@ -69,6 +69,7 @@ async def run_worker(
                 additional_context={"state": WorkerState(settings=settings, sessionmaker=create_sessionmaker(engine))},
                 update_heartbeat_interval=stalled / 3,
                 stalled_worker_timeout=stalled,
+                delete_jobs="successful",  # the queue keeps what needs a look (failed jobs), not history
                 install_signal_handlers=False,
                 **options,
             )
