@@ -12,17 +12,20 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import croniter
 import httpx
 import pytest
 from procrastinate.exceptions import AlreadyEnqueued
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.cli import ROOT
@@ -337,3 +340,57 @@ def test_the_scheduler_cron_ticks_every_interval(seconds: int) -> None:
 def test_an_interval_cron_cannot_express_is_refused(seconds: int) -> None:
     with pytest.raises(ValidationError):
         Settings(scheduler_interval_seconds=seconds)
+
+
+# --- the schema ------------------------------------------------------------------------------------------------
+
+CATALOG = {
+    "functions": "SELECT pg_get_functiondef(p.oid) FROM pg_proc p"
+    " WHERE p.pronamespace = 'public'::regnamespace AND starts_with(p.proname, 'procrastinate_')",
+    "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default"
+    " FROM information_schema.columns WHERE table_schema = 'public' AND starts_with(table_name, 'procrastinate_')",
+    "indexes": "SELECT indexdef FROM pg_indexes"
+    " WHERE schemaname = 'public' AND starts_with(tablename, 'procrastinate_')",
+    "constraints": "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE starts_with(conrelid::regclass::text, 'procrastinate_')",
+    "triggers": "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE starts_with(tgname, 'procrastinate_')",
+    "types": "SELECT t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)"  # labels in order
+    " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid WHERE starts_with(t.typname, 'procrastinate_')"
+    " GROUP BY t.typname",
+    "row types": "SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod)"
+    " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+    " WHERE c.relkind = 'c' AND a.attnum > 0 AND starts_with(c.relname, 'procrastinate_')",
+}
+
+
+async def _catalog(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_engine(url, Settings(database_url=url))
+    try:
+        async with engine.connect() as conn:
+            return {name: sorted(map(tuple, (await conn.execute(text(sql))).all())) for name, sql in CATALOG.items()}
+    finally:
+        await engine.dispose()
+
+
+async def test_the_migrations_build_the_installed_procrastinates_schema(tasks_url: str) -> None:
+    """Fails when procrastinate is upgraded without a migration applying its new SQL files (see 0004)."""
+    from procrastinate.schema import SchemaManager
+
+    from tests.conftest import _asyncpg_dsn
+
+    name = f"procrastinate_schema_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(**{**_asyncpg_dsn(tasks_url), "database": "postgres"})
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        reference = await asyncpg.connect(**{**_asyncpg_dsn(tasks_url), "database": name})
+        try:
+            await reference.execute(SchemaManager.get_schema())  # what `procrastinate schema --apply` creates
+        finally:
+            await reference.close()
+        reference_url = make_url(tasks_url).set(database=name).render_as_string(hide_password=False)
+        expected, migrated = await _catalog(reference_url), await _catalog(tasks_url)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    assert all(expected.values())
+    assert migrated == expected
