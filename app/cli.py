@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--access-log", action="store_true")
     serve.add_argument("--no-worker", action="store_true", help="do not run a task worker beside the API")
 
-    worker = sub.add_parser("worker", help="run a task worker (background jobs and the scheduler) until SIGTERM")
-    worker.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
+    worker_cmd = sub.add_parser("worker", help="run a task worker (background jobs and the scheduler) until SIGTERM")
+    worker_cmd.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
 
     sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
 
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
 
             engine = create_engine(url, settings)
             asyncio.run(seed_demo_if_empty(engine, settings))
-        worker = None if args.no_worker else _start_worker()
+        worker_process = None if args.no_worker else _start_worker()
         # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal: exit through `finally` instead.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _exit)
@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> None:
                 http="httptools",
             )
         finally:
-            if worker is not None:
-                _stop_worker(worker)
+            if worker_process is not None:
+                _stop_worker(worker_process)
 
 
 def _exit(signum: int, frame: object) -> None:

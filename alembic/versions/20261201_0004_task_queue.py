@@ -31,7 +31,9 @@ LAST_FILE = "03.04.00_50_post_add_retry_failed_job_procedure.sql"
 
 def _run_script(sql: str) -> None:
     # asyncpg's simple-query protocol runs a multi-statement script (SQLAlchemy would prepare one statement).
-    await_only(op.get_bind().connection.driver_connection.execute(sql))
+    asyncpg_connection = op.get_bind().connection.driver_connection
+    assert asyncpg_connection is not None
+    await_only(asyncpg_connection.execute(sql))
 
 
 def upgrade() -> None:

@@ -35,7 +35,10 @@ class Connector(PsycopgConnector):
         self, connection: Any, query: LiteralString, **arguments: Any
     ) -> list[dict[str, Any]]:
         if not isinstance(connection, AsyncSession):
-            return await super().execute_query_all_async_with_connection(connection, query, **arguments)
+            rows: list[dict[str, Any]] = await super().execute_query_all_async_with_connection(
+                connection, query, **arguments
+            )
+            return rows
         statement = text(_PLACEHOLDER.sub(r"(:\1)", query))
         try:
             # A savepoint: a refused job (queueing lock taken) leaves the caller's transaction usable.

@@ -11,11 +11,12 @@
 
 import logging
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import procrastinate
 from procrastinate import JobContext
 from procrastinate.tasks import Task
+from procrastinate.types import JSONDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typing_extensions import ParamSpec
 
@@ -91,14 +92,15 @@ def cron_every(seconds: int) -> str:
     return f"*/{seconds // 60} * * * * 0"
 
 
-async def defer(session: AsyncSession, task: Task[Any, Any, P], *args: P.args, **kwargs: P.kwargs) -> int:
+async def defer(session: AsyncSession, task: Task[Any, Any, P], *_: P.args, **kwargs: P.kwargs) -> int:
     """Defer `task` inside `session`'s transaction; returns the job id.
 
     The job row is written on the session's connection (in a savepoint), so a rolled-back unit of work
     leaves no job and a committed one exactly one. For options (`schedule_in`, `queueing_lock`, ...) use
     procrastinate's own form: `task.configure(connection=session, ...).defer_async(**kwargs)`.
     """
-    return await task.configure(connection=session).defer_async(*args, **kwargs)
+    # Task arguments are keywords only (procrastinate's `Task.defer_async` types them the same way).
+    return await task.configure(connection=session).defer_async(**cast(JSONDict, kwargs))
 
 
 def outside_task_queue(name: str | None, type_: str, parent_names: object) -> bool:

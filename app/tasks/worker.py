@@ -22,9 +22,9 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def work(app: TaskApp, settings: Settings, *, concurrency: int = 1, **options: Unpack[WorkerOptions]) -> None:
+def work(app: TaskApp, settings: Settings, **options: Unpack[WorkerOptions]) -> None:
     """Run a worker in this process until SIGINT or SIGTERM (`marketplace worker`)."""
-    asyncio.run(_until_signalled(run_worker(app, settings, concurrency=concurrency, **options)))
+    asyncio.run(_until_signalled(run_worker(app, settings, **options)))
 
 
 async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
@@ -44,35 +44,37 @@ async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
             raise
 
 
-async def run_worker(
-    app: TaskApp, settings: Settings, *, concurrency: int = 1, **options: Unpack[WorkerOptions]
-) -> None:
+async def run_worker(app: TaskApp, settings: Settings, **options: Unpack[WorkerOptions]) -> None:
     """Work until cancelled (cancelling stops fetching and lets the running jobs finish).
 
     Each worker also defers the scheduler ticks; the database keeps a tick from being deferred twice.
     """
     url = database_url(settings)
-    app.perform_import_paths()  # the tasks' modules register their tick tasks when imported
+    app.perform_import_paths()  # type: ignore[no-untyped-call]  # the tasks' modules register tick tasks
     app.schedule_ticks(settings.scheduler_interval_seconds)
     engine = create_engine(url, settings)
     # One connection per running job, plus the fetch loop, the heartbeat and the periodic deferrer.
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        libpq_url(url), min_size=1, max_size=concurrency + 3, open=False, check=AsyncConnectionPool.check_connection
+        libpq_url(url),
+        min_size=1,
+        max_size=options.get("concurrency", 1) + 3,
+        open=False,
+        check=AsyncConnectionPool.check_connection,
     )
     stalled = settings.worker_stalled_seconds
+    worker_options: WorkerOptions = {
+        "name": f"{socket.gethostname()}:{os.getpid()}",
+        "additional_context": {"state": WorkerState(settings=settings, sessionmaker=create_sessionmaker(engine))},
+        "update_heartbeat_interval": stalled / 3,
+        "stalled_worker_timeout": stalled,
+        "delete_jobs": "successful",  # the queue keeps what needs a look (failed jobs), not history
+        "install_signal_handlers": False,  # `work` handles the signals from the start
+        **options,
+    }
     try:
         await pool.open(wait=True)
         async with app.open_async(pool):
-            await app.run_worker_async(
-                concurrency=concurrency,
-                name=f"{socket.gethostname()}:{os.getpid()}",
-                additional_context={"state": WorkerState(settings=settings, sessionmaker=create_sessionmaker(engine))},
-                update_heartbeat_interval=stalled / 3,
-                stalled_worker_timeout=stalled,
-                delete_jobs="successful",  # the queue keeps what needs a look (failed jobs), not history
-                install_signal_handlers=False,
-                **options,
-            )
+            await app.run_worker_async(**worker_options)
     finally:
         await pool.close()
         await engine.dispose()
