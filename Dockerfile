@@ -1,5 +1,8 @@
 # Production image. Build: docker build -t marketplace .
 # Run:   docker run -p 8000:8000 -e APP_SECRET_KEY=... -e APP_DATABASE_URL=postgresql://... marketplace
+# That serves the API and runs a task worker beside it. To scale them apart, from the same image:
+#   API:     docker run ... marketplace marketplace serve --host 0.0.0.0 --port 8000 --workers 2 --no-demo --no-worker
+#   workers: docker run ... marketplace marketplace worker --concurrency 4      (as many as needed)
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -29,5 +32,5 @@ ENV PATH=/opt/venv/bin:$PATH \
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)"
-# `serve` applies migrations, then runs uvicorn (uvloop + httptools, no access log).
+# `serve` applies migrations, then runs uvicorn (uvloop + httptools, no access log) and a task worker.
 CMD ["marketplace", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-demo"]

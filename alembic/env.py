@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.db import database_url
 from app.models import Base
 from app.settings import get_settings
+from app.tasks import outside_task_queue
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -20,7 +21,12 @@ target_metadata = Base.metadata
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_name=outside_task_queue,  # autogenerate must not propose dropping procrastinate's tables
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,13 +1,13 @@
-"""`marketplace` command line: serve | migrate | seed | create-admin."""
+"""`marketplace` command line: serve | worker | migrate | seed | create-admin."""
 
 import argparse
 import asyncio
+import logging
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
 
 from app.cache import Metrics, build_cache, tags
 from app.db import create_engine, create_sessionmaker, database_url
@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def migrate(url: str) -> None:
     """`alembic upgrade head` against `url` (the only way the schema is built)."""
+    from alembic import command
+    from alembic.config import Config
+
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url
     command.upgrade(config, "head")
@@ -74,6 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
     serve.add_argument("--access-log", action="store_true")
+    serve.add_argument("--no-worker", action="store_true", help="do not run a task worker beside the API")
+
+    worker_cmd = sub.add_parser("worker", help="run a task worker (background jobs and the scheduler) until SIGTERM")
+    worker_cmd.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
 
     sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
 
@@ -93,6 +100,11 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "migrate":
         migrate(url)
+    elif args.command == "worker":
+        from app.tasks import queue, work
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        work(queue, settings, concurrency=args.concurrency)
     elif args.command == "seed":
         migrate(url)
         asyncio.run(_seed(url, settings, args))
@@ -113,16 +125,46 @@ def main(argv: list[str] | None = None) -> None:
 
             engine = create_engine(url, settings)
             asyncio.run(seed_demo_if_empty(engine, settings))
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            access_log=args.access_log,
-            loop="uvloop",
-            http="httptools",
-        )
+        worker_process = None if args.no_worker else _start_worker()
+        # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal: exit through `finally` instead.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _exit)
+        try:
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                access_log=args.access_log,
+                loop="uvloop",
+                http="httptools",
+            )
+        finally:
+            if worker_process is not None:
+                _stop_worker(worker_process)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`marketplace worker` as a child of `serve`, in its own process group, on the database `_resolve` chose.
+
+    Its own group: a Ctrl+C in the terminal reaches only `serve`, which then stops the worker with one
+    SIGTERM (a second signal would cancel the worker's running jobs).
+    """
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], process_group=0)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
 
+    # The background scheduler's period (app/tasks): it must divide a minute or an hour, as cron counts.
+    scheduler_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    # A worker silent (no heartbeat) this long is presumed dead, and the jobs it was running are retried.
+    worker_stalled_seconds: float = Field(default=30, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:
@@ -49,6 +54,13 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         if value and not value.startswith("postgresql+asyncpg://"):
             raise ValueError("APP_DATABASE_URL must be a PostgreSQL URL")
+        return value
+
+    @field_validator("scheduler_interval_seconds")
+    @classmethod
+    def _divides_a_minute_or_an_hour(cls, value: int) -> int:
+        if 60 % value and (value % 60 or 60 % (value // 60)):
+            raise ValueError("APP_SCHEDULER_INTERVAL_SECONDS must divide 60, or be whole minutes that divide 60")
         return value
 
     @model_validator(mode="after")

@@ -12,13 +12,16 @@ from app.cli import ROOT
 from app.db import UnitOfWork
 from app.models import Base, User
 from app.settings import Settings
+from app.tasks import outside_task_queue
 from tests.conftest import scratch_database, started_app
 from tests.factories import API, RegisterFactory
 
 
 async def test_models_match_the_migrations(connection: AsyncConnection) -> None:
     def diff(sync_conn: object) -> list[object]:
-        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})  # type: ignore[arg-type]
+        # procrastinate's tables have no models: its own SQL is their source (migration 0005).
+        opts = {"compare_type": True, "include_name": outside_task_queue}
+        context = MigrationContext.configure(sync_conn, opts=opts)  # type: ignore[arg-type]
         return list(compare_metadata(context, Base.metadata))
 
     assert await connection.run_sync(diff) == []
