@@ -12,8 +12,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cache.invalidation import TAGS_KEY
-from app.errors import Forbidden, Unauthorized
+from app.errors import DomainError, Forbidden, Unauthorized
 from app.models.enums import Role
+from app.observability import note_user
 from app.security import Principal, decode_access_token
 from app.settings import Settings
 
@@ -38,8 +39,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
             if session.in_transaction():  # a cache HIT never touched the database
                 await session.commit()
-        except BaseException:
-            await session.rollback()
+        except BaseException as exc:
+            await (session.commit() if isinstance(exc, DomainError) and exc.keeps_changes else session.rollback())
             raise
         tags = session.info.get(TAGS_KEY)
         if tags:
@@ -57,7 +58,10 @@ async def get_optional_principal(
     settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     """The caller if a token was sent (a bad token is still a 401), else None for anonymous reads."""
-    return decode_access_token(token, settings) if token else None
+    principal = decode_access_token(token, settings) if token else None
+    if principal is not None:
+        note_user(principal.id)  # for the request's log line
+    return principal
 
 
 async def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:

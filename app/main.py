@@ -12,12 +12,16 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from prometheus_client import CollectorRegistry
+
 from app.cache import Metrics, build_cache
 from app.cache.decorator import scope_errors
 from app.cache.facts import ImmutableFacts
-from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from app.http import BodyLimitMiddleware, SecurityHeadersMiddleware, docs_csp
+from app.observability import configure_logging, install_observability
+from app.ratelimit import build_limiter
 from app.routers import applications, auth, catalog, jobs, payments, reviews, users
 from app.settings import Settings, get_settings
 
@@ -40,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.cache.close()
+            await app.state.limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -51,11 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
+    configure_logging(settings.log_format)
     app.state.settings = settings
-    metrics = Metrics()
-    app.state.cache = build_cache(settings, metrics)
+    registry = CollectorRegistry()
+    app.state.cache = build_cache(settings, Metrics(registry))
+    app.state.limiter = build_limiter(settings)
     app.state.job_owners = ImmutableFacts()
-    install_metrics(app, metrics)
+    # Added innermost first: a request meets observability, then the security headers, then the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_observability(app, registry, settings)
     install_error_handlers(app)
     _install_docs(app)
 
@@ -88,12 +98,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _install_docs(app: FastAPI) -> None:
-    """Swagger UI and ReDoc served from files installed with the package: no CDN, works air-gapped."""
-    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    """Swagger UI and ReDoc served from files installed with the package: no CDN, works air-gapped.
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+    Each page carries a CSP that lets only those local assets (and its own inline script) run.
+    """
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    pages = {
+        "swagger": get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="Marketplace API - docs",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
@@ -101,18 +112,32 @@ def _install_docs(app: FastAPI) -> None:
             swagger_favicon_url="/docs-assets/favicon.png",
             oauth2_redirect_url="/docs/oauth2-redirect",
             init_oauth={"usePkceWithAuthorizationCodeGrant": False},
-        )
-
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def swagger_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
+            swagger_ui_parameters={"validatorUrl": None},  # no badge from an outside validator
+        ),
+        "redirect": get_swagger_ui_oauth2_redirect_html(),
+        "redoc": get_redoc_html(
             openapi_url="/openapi.json",
             title="Marketplace API - reference",
             redoc_js_url="/docs-assets/redoc.standalone.js",
             redoc_favicon_url="/docs-assets/favicon.png",
             with_google_fonts=False,
-        )
+        ),
+    }
+    # A fresh response per request: middlewares add headers to the response they are sent.
+    html = {name: bytes(page.body).decode() for name, page in pages.items()}
+    csp = {name: docs_csp(text) for name, text in html.items()}
+
+    def page(name: str) -> HTMLResponse:
+        return HTMLResponse(html[name], headers={"Content-Security-Policy": csp[name]})
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return page("swagger")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return page("redirect")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return page("redoc")

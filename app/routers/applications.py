@@ -6,6 +6,7 @@ from app.cache import cached, invalidates
 from app.cache import tags as t
 from app.deps import ClientPrincipal, CurrentPrincipal, SessionDep, WorkerPrincipal
 from app.errors import NotFound, problem_responses
+from app.ratelimit import LimitApplications
 from app.repositories.applications import ApplicationRepository
 from app.routers import API_PREFIX
 from app.routers.jobs import OwnedJobId
@@ -29,7 +30,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["applications"])
     status_code=201,
     response_model=ApplicationDetail,
     operation_id="create_application",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    dependencies=[LimitApplications],
 )
 @invalidates
 async def create_application(
