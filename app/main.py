@@ -9,10 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import text
-
-from prometheus_client import CollectorRegistry
 
 from app.cache import Metrics, build_cache
 from app.cache.decorator import scope_errors

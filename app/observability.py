@@ -207,6 +207,7 @@ def configure_logging(log_format: Literal["json", "text"], stream: IO[str] | Non
 
 # --- /metrics ---------------------------------------------------------------------------------------
 
+
 def is_loopback(host: str | None) -> bool:
     try:
         return host is not None and ipaddress.ip_address(host).is_loopback

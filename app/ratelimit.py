@@ -169,7 +169,8 @@ async def limit_refresh(request: Request, session: SessionDep) -> None:
 
 async def limit_applications(request: Request, principal: CurrentPrincipal) -> None:
     if settings := _settings(request):
-        await enforce(request, "applications-per-worker", settings.rate_limit_applications_per_worker, str(principal.id))
+        rate = settings.rate_limit_applications_per_worker
+        await enforce(request, "applications-per-worker", rate, str(principal.id))
 
 
 async def limit_messages(request: Request, principal: CurrentPrincipal) -> None:

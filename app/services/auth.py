@@ -66,9 +66,7 @@ class AuthService:
 
     async def _issue(self, user_id: int, role: str, family_id: str) -> TokenPair:
         refresh = new_refresh_token()
-        await self.tokens.issue(
-            refresh_token_id(refresh), user_id, self.settings.refresh_token_ttl_seconds, family_id
-        )
+        await self.tokens.issue(refresh_token_id(refresh), user_id, self.settings.refresh_token_ttl_seconds, family_id)
         return TokenPair(
             access_token=create_access_token(user_id, role, self.settings),
             refresh_token=refresh,
