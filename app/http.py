@@ -1,4 +1,4 @@
-"""HTTP hardening as plain ASGI middlewares: a request-body size limit and the security headers.
+"""HTTP hardening as plain ASGI middlewares: a request-body size limit and the response headers.
 
 - Bodies over `APP_MAX_BODY_BYTES` are refused with 413 before they are read: at once when Content-Length
   says so, else as soon as the streamed bytes pass the limit (the rest is never read).
@@ -6,17 +6,20 @@
   `X-Frame-Options: DENY` and, unless it brings its own, a CSP that allows nothing (`frame-ancestors 'none'`)
   and `Cache-Control: no-store`. The response cache sets its own Cache-Control on cached routes; every
   other answer (accounts, tokens, payments) is never stored by a browser or proxy.
+- A 405 lists in `Allow` every method of the path (Starlette names only those of the first route it met).
 """
 
 import base64
 import hashlib
 import re
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.cache.decorator import api_routes
 from app.errors import problem_response
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -62,7 +65,12 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
-class SecurityHeadersMiddleware:
+def allowed_methods(app: FastAPI, path: str) -> str:
+    methods = {m for route in api_routes(app.routes) if route.path_regex.match(path) for m in route.methods}
+    return ", ".join(sorted(methods))
+
+
+class ResponseHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -77,6 +85,8 @@ class SecurityHeadersMiddleware:
                 headers.update(SECURITY_HEADERS)
                 headers.setdefault("Content-Security-Policy", API_CSP)
                 headers.setdefault("Cache-Control", "no-store")
+                if message["status"] == 405 and isinstance(scope.get("app"), FastAPI):
+                    headers["Allow"] = allowed_methods(scope["app"], scope["path"])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -18,7 +18,7 @@ from app.cache.decorator import scope_errors
 from app.cache.facts import ImmutableFacts
 from app.db import create_engine, create_sessionmaker, database_url
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
-from app.http import BodyLimitMiddleware, SecurityHeadersMiddleware, docs_csp
+from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp
 from app.observability import configure_logging, install_observability
 from app.ratelimit import build_limiter
 from app.routers import applications, auth, catalog, jobs, payments, reviews, users
@@ -61,10 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = build_cache(settings, Metrics(registry))
     app.state.limiter = build_limiter(settings)
     app.state.job_owners = ImmutableFacts()
-    # Added innermost first: a request meets observability, then the security headers, then the body limit.
+    # Added innermost first: a request meets the security headers, then observability (which renders an
+    # unexpected error's 500, so that answer gets both), then the body limit.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
     install_observability(app, registry, settings)
+    app.add_middleware(ResponseHeadersMiddleware)
     install_error_handlers(app)
     _install_docs(app)
 
