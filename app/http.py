@@ -66,7 +66,8 @@ class BodyLimitMiddleware:
 
 
 def allowed_methods(app: FastAPI, path: str) -> str:
-    methods = {m for route in api_routes(app.routes) if route.path_regex.match(path) for m in route.methods}
+    routes = [route for route in api_routes(app.routes) if route.path_regex.match(path)]
+    methods = {method for route in routes for method in route.methods or ()}
     return ", ".join(sorted(methods))
 
 

@@ -53,7 +53,7 @@ def note_user(user_id: int) -> None:
 def request_id_of(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if REQUEST_ID_PATTERN.fullmatch(candidate):
                 return candidate
     return uuid.uuid4().hex
@@ -182,7 +182,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         if hasattr(record, "duration_ms"):
-            line += f" {record.duration_ms} ms user={record.user_id}"
+            line += f" {record.duration_ms} ms user={getattr(record, 'user_id', None)}"
         return line
 
 

@@ -217,7 +217,7 @@ def test_the_public_development_key_is_only_for_the_test_suite(no_configured_key
     assert not (tmp_path / SECRET_KEY_FILE).exists()
     for environment in ("development", "production"):
         with pytest.raises(ValidationError):
-            Settings(environment=environment, secret_key=DEV_SECRET, data_dir=tmp_path)  # type: ignore[arg-type]
+            Settings(environment=environment, secret_key=DEV_SECRET, data_dir=tmp_path)
 
 
 def test_settings_errors_never_print_the_secret(no_configured_key: None, tmp_path: Path) -> None:
