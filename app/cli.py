@@ -67,6 +67,19 @@ async def _create_admin(url: str, settings: Settings, email: str, password: str,
     print(f"admin {email} created")
 
 
+def password_problem(password: str) -> str | None:
+    """Why the API would refuse this password (the same rules as registration), or None."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.schemas.auth import Password
+
+    try:
+        TypeAdapter(Password).validate_python(password)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"])
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,8 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         migrate(url)
         asyncio.run(_seed(url, settings, args))
     elif args.command == "create-admin":
-        if len(args.password) < 8:
-            sys.exit("the password needs 8 characters or more")
+        if problem := password_problem(args.password):
+            sys.exit(f"refused password: {problem}")
         asyncio.run(_create_admin(url, settings, args.email, args.password, args.full_name))
     elif args.command == "serve":
         import uvicorn
@@ -139,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
                 access_log=args.access_log,
                 loop="uvloop",
                 http="httptools",
+                server_header=False,  # no `server: uvicorn` banner
+                log_config=None,  # uvicorn's records go to the app's handler (APP_LOG_FORMAT, request ids)
             )
         finally:
             if worker_process is not None:

@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.db import UnitOfWork
-from app.errors import Forbidden, Unauthorized
+from app.errors import DomainError, Forbidden, Unauthorized
 from app.models.enums import Role
+from app.observability import note_user
 from app.security import Principal, decode_access_token
 from app.settings import Settings
 from app.state import AppState, request_state
@@ -44,9 +45,10 @@ async def get_session(request: Request) -> AsyncIterator[UnitOfWork]:
             yield session
             if session.in_transaction():  # a cache HIT never touched the database
                 await session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.discard_after_commit()
-            await session.rollback()
+            # An error that must still record what led to it (a reused refresh token revokes its family).
+            await (session.commit() if isinstance(exc, DomainError) and exc.keeps_changes else session.rollback())
             raise
         await session.run_after_commit()
 
@@ -61,7 +63,10 @@ async def get_optional_principal(
     settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     """The caller if a token was sent (a bad token is still a 401), else None for anonymous reads."""
-    return decode_access_token(token, settings) if token else None
+    principal = decode_access_token(token, settings) if token else None
+    if principal is not None:
+        note_user(principal.id)  # for the request's log line
+    return principal
 
 
 async def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:

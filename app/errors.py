@@ -1,7 +1,8 @@
 """Domain errors carry their HTTP status; one handler renders every error as RFC 9457 problem details."""
 
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,10 +33,17 @@ class Problem(BaseModel):
 
 class DomainError(Exception):
     status = 400
+    # True for a refusal that is also a write to keep (a reused refresh token revokes its family):
+    # the unit of work commits instead of rolling back.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return {}
 
 
 class BadRequest(DomainError):
@@ -62,15 +70,29 @@ class Unprocessable(DomainError):
     status = 422
 
 
+class TooManyRequests(DomainError):
+    status = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class ServiceUnavailable(DomainError):
     status = 503
 
 
-def problem_response(request: Request, status: int, detail: str, **extra: Any) -> JSONResponse:
+def problem_response(
+    request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    all_headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=all_headers
     )
 
 
@@ -105,7 +127,7 @@ def constraint_name(exc: BaseException) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail)
+        return problem_response(request, exc.status, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -113,7 +135,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(request, exc.status_code, str(exc.detail))
+        # Keeps Starlette's headers, e.g. `Allow` on a 405.
+        return problem_response(request, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

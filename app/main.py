@@ -12,16 +12,19 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.cache import Metrics, build_cache
 from app.cache.decorator import scope_errors
-from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
 from app.deps import get_optional_principal, get_principal
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp
 from app.memo import ImmutableFacts
+from app.observability import configure_logging, install_observability
+from app.ratelimit import build_limiter
 from app.routers import applications, auth, catalog, jobs, payments, reviews, users
 from app.settings import Settings, get_settings
 from app.state import AppState, Database, app_state
@@ -36,7 +39,8 @@ class Health(BaseModel):
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The application; `database` is an engine and sessionmaker the caller owns (tests), else one is built."""
     settings = settings or get_settings()
-    metrics = Metrics()
+    registry = CollectorRegistry()  # one per app: tests and several apps in one process never share counters
+    metrics = Metrics(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             settings=settings,
             database=db,
             cache=build_cache(settings, metrics),
+            limiter=build_limiter(settings),
             job_owners=ImmutableFacts(),
         )
         app.state.resources = state
@@ -55,6 +60,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             yield
         finally:
             await state.cache.close()
+            await state.limiter.close()
             if owned is not None:
                 await owned.dispose()
 
@@ -67,7 +73,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    install_metrics(app, metrics)
+    configure_logging(settings.log_format)
+    # Added innermost first: a request meets the security headers, then observability (which renders an
+    # unexpected error's 500, so that answer gets both), then the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_observability(app, registry, settings)
+    app.add_middleware(ResponseHeadersMiddleware)
     install_error_handlers(app)
     _install_docs(app)
 
@@ -108,12 +119,13 @@ def __getattr__(name: str) -> FastAPI:
 
 
 def _install_docs(app: FastAPI) -> None:
-    """Swagger UI and ReDoc served from files installed with the package: no CDN, works air-gapped."""
-    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    """Swagger UI and ReDoc served from files installed with the package: no CDN, works air-gapped.
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+    Each page carries a CSP that lets only those local assets (and its own inline script) run.
+    """
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    pages = {
+        "swagger": get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="Marketplace API - docs",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
@@ -121,18 +133,32 @@ def _install_docs(app: FastAPI) -> None:
             swagger_favicon_url="/docs-assets/favicon.png",
             oauth2_redirect_url="/docs/oauth2-redirect",
             init_oauth={"usePkceWithAuthorizationCodeGrant": False},
-        )
-
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def swagger_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
+            swagger_ui_parameters={"validatorUrl": None},  # no badge from an outside validator
+        ),
+        "redirect": get_swagger_ui_oauth2_redirect_html(),
+        "redoc": get_redoc_html(
             openapi_url="/openapi.json",
             title="Marketplace API - reference",
             redoc_js_url="/docs-assets/redoc.standalone.js",
             redoc_favicon_url="/docs-assets/favicon.png",
             with_google_fonts=False,
-        )
+        ),
+    }
+    # A fresh response per request: middlewares add headers to the response they are sent.
+    html = {name: bytes(page.body).decode() for name, page in pages.items()}
+    csp = {name: docs_csp(text) for name, text in html.items()}
+
+    def page(name: str) -> HTMLResponse:
+        return HTMLResponse(html[name], headers={"Content-Security-Policy": csp[name]})
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return page("swagger")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return page("redirect")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return page("redoc")

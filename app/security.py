@@ -1,10 +1,14 @@
-"""Password hashing (argon2) and tokens: short-lived JWT access tokens, opaque rotating refresh tokens."""
+"""Password hashing (argon2, off the event loop) and tokens: short-lived JWT access tokens, opaque rotating
+refresh tokens."""
 
+import asyncio
 import hashlib
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import jwt
 from pwdlib import PasswordHash
@@ -15,6 +19,8 @@ from app.models.enums import Role
 from app.settings import Settings
 
 JWT_ALGORITHM = "HS256"
+# The 10,000 most common passwords, lowercased (source and licence: app/data/README.md).
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
 
 
 @lru_cache
@@ -23,11 +29,51 @@ def _hasher(memory_kib: int) -> PasswordHash:
 
 
 def hash_password(password: str, settings: Settings) -> str:
+    """Blocking: for the CLI and the seed. Request handlers use `hash_password_async`."""
     return _hasher(settings.argon2_memory_kib).hash(password)
 
 
 def verify_password(password: str, password_hash: str, settings: Settings) -> bool:
+    """Blocking: request handlers use `verify_password_async`."""
     return _hasher(settings.argon2_memory_kib).verify(password, password_hash)
+
+
+@lru_cache
+def _hash_pool(concurrency: int) -> ThreadPoolExecutor:
+    # argon2 (cffi) releases the GIL, so these threads hash while the event loop keeps serving requests;
+    # the pool's size caps the CPU and memory (argon2_memory_kib each) that logins can take at once.
+    return ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
+
+
+async def hash_password_async(password: str, settings: Settings) -> str:
+    pool = _hash_pool(settings.password_hash_concurrency)
+    return await asyncio.get_running_loop().run_in_executor(pool, hash_password, password, settings)
+
+
+async def verify_password_async(password: str, password_hash: str, settings: Settings) -> bool:
+    pool = _hash_pool(settings.password_hash_concurrency)
+    return await asyncio.get_running_loop().run_in_executor(pool, verify_password, password, password_hash, settings)
+
+
+@lru_cache
+def _dummy_hash(memory_kib: int) -> str:
+    return _hasher(memory_kib).hash(secrets.token_urlsafe(16))
+
+
+async def dummy_hash(settings: Settings) -> str:
+    """A hash with the real parameters, verified for unknown e-mails so they cost what known ones do."""
+    pool = _hash_pool(settings.password_hash_concurrency)
+    return await asyncio.get_running_loop().run_in_executor(pool, _dummy_hash, settings.argon2_memory_kib)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines())
+
+
+def is_common_password(password: str) -> bool:
+    """Case-insensitive, as the list is lowercased: `Password1` is as guessable as `password1`."""
+    return password.lower() in common_passwords()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +114,11 @@ def decode_access_token(token: str, settings: Settings) -> Principal:
 
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def new_token_family() -> str:
+    """The id shared by a login's refresh token and every token rotated from it."""
+    return secrets.token_hex(16)
 
 
 def refresh_token_id(token: str) -> str:

@@ -1,23 +1,75 @@
 """Application settings: one pydantic-settings class, read from `APP_*` environment variables."""
 
+import os
+import re
+import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Public (it is in the repository): signs tokens only when APP_ENVIRONMENT=test.
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+SECRET_KEY_FILE = "secret_key"
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` requests per fixed window of `seconds`."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        unit = next(name for name, size in reversed(_UNITS.items()) if self.seconds % size == 0)
+        per = self.seconds // _UNITS[unit]
+        return f"{self.count}/{unit}" if per == 1 else f"{self.count}/{per}{unit}"
+
+
+def _parse_rate(value: Any) -> Any:
+    """`"10/minute"`, `"100/day"`, `"5/15minute"` (5 per 15 minutes)."""
+    if not isinstance(value, str):
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*", value)
+    if match is None or int(match[1]) < 1 or match[2] == "0":
+        raise ValueError("a rate is COUNT/UNIT, e.g. 10/minute, 100/day or 5/15minute")
+    return Rate(int(match[1]), int(match[2] or 1) * _UNITS[match[3]])
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_parse_rate)]
+
+
+def stored_secret_key(data_dir: Path) -> str:
+    """The key in `data_dir/secret_key`, made (random, mode 0600) on first use, so sessions survive restarts."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made by an earlier start, or by a sibling worker a moment ago
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ValueError(f"{path} holds no usable key; delete it to have a new one made") from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a validation error never echoes a value (secrets, passwords in URLs).
+    model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = "development"
     # Empty means: start the embedded PostgreSQL in `data_dir` (see app/embedded.py).
-    database_url: str = ""
+    database_url: str = Field(default="", repr=False)
     # Empty means: the in-process cache backend (same semantics, one process only).
-    redis_url: str = ""
+    redis_url: str = Field(default="", repr=False)
     cache_enabled: bool = True
     # Prefix of every cache key; apps sharing a Redis share entries only within one namespace.
     cache_namespace: str = Field(default="mp", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
@@ -28,11 +80,30 @@ class Settings(BaseSettings):
     cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
     data_dir: Path = Path(".data")
 
-    secret_key: str = DEV_SECRET
+    # Empty: a random key kept in `data_dir/secret_key` (the test suite alone uses the public DEV_SECRET).
+    secret_key: str = Field(default="", repr=False)
     access_token_ttl_seconds: int = Field(default=900, ge=60)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
     # argon2 memory cost; the test suite lowers it to keep thousands of hashes fast.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
+    # Password hashes computed at once (each in a thread, off the event loop); more wait their turn.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+
+    # Abuse limits (docs/security.md): fixed windows per key, shared through Redis when APP_REDIS_URL is set.
+    rate_limit_enabled: bool = True
+    rate_limit_login_per_ip: RateSetting = Rate(20, 60)
+    rate_limit_login_per_account: RateSetting = Rate(10, 15 * 60)
+    rate_limit_register_per_ip: RateSetting = Rate(10, 3600)
+    rate_limit_register_per_account: RateSetting = Rate(3, 3600)
+    rate_limit_refresh_per_family: RateSetting = Rate(10, 60)
+    rate_limit_applications_per_worker: RateSetting = Rate(50, 86400)
+    rate_limit_messages_per_user: RateSetting = Rate(30, 60)
+
+    # HTTP: request bodies above this many bytes are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_format: Literal["json", "text"] = "json"
+    # Set: GET /metrics needs `Authorization: Bearer <token>`. Empty: only loopback clients may read it.
+    metrics_token: str = Field(default="", repr=False)
 
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     platform_fee_bps: int = Field(default=1000, ge=0, le=10000)
@@ -64,9 +135,17 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> "Settings":
-        if self.environment == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
-            raise ValueError("APP_SECRET_KEY must be set to a random string of 32+ characters in production")
+    def _resolve_secret_key(self) -> "Settings":
+        if self.environment == "test":
+            self.secret_key = self.secret_key or DEV_SECRET
+        elif not self.secret_key:
+            self.secret_key = stored_secret_key(self.data_dir)
+        elif self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            # Never echo the value: this message ends up in logs and terminals.
+            raise ValueError(
+                "APP_SECRET_KEY must be a random string of 32+ characters (not the development key);"
+                " leave it unset to have one generated in APP_DATA_DIR"
+            )
         return self
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from app.cache import Cache
 from app.db import UnitOfWork
 from app.memo import ImmutableFacts
+from app.ratelimit import Limiter
 from app.settings import Settings
 
 
@@ -22,6 +23,7 @@ class AppState:
     settings: Settings
     database: Database
     cache: Cache
+    limiter: Limiter  # the abuse limits' counters (app/limits.py)
     job_owners: ImmutableFacts  # job id -> client id (never changes), so loaders authorize a cache HIT without SQL
 
 

@@ -39,7 +39,7 @@ API = "/api/v1"
 def _server_url() -> str:
     url = os.environ.get("APP_TEST_DATABASE_URL")
     if url:
-        return Settings(database_url=url).database_url
+        return Settings(environment="test", database_url=url).database_url
     from pathlib import Path
 
     return embedded_server_url(Path(__file__).resolve().parent.parent / ".data", "postgres")
@@ -92,6 +92,8 @@ def settings(database_url: str) -> Settings:
         secret_key="test-secret-key-0123456789abcdef0123456789",
         argon2_memory_kib=1024,
         db_pool_size=20,
+        # The suite makes many accounts from one address; tests/test_ratelimit.py turns the limits on.
+        rate_limit_enabled=False,
     )
 
 

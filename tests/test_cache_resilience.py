@@ -422,6 +422,7 @@ async def two_servers(
         "APP_SECRET_KEY": settings.secret_key,
         "APP_ARGON2_MEMORY_KIB": "1024",
         "APP_DB_POOL_SIZE": "5",
+        "APP_RATE_LIMIT_ENABLED": "false",
     }
     ports = free_ports(2)
     uvicorn = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"]

@@ -71,12 +71,17 @@ class User(IdMixin, TimestampMixin, Base):
 
 
 class RefreshToken(Base):
-    """A refresh token, stored as the SHA-256 of the opaque token; each one works once (rotation)."""
+    """A refresh token, stored as the SHA-256 of the opaque token; each one works once (rotation).
+
+    A login starts a family; each rotation adds a token to it. Presenting a used token again revokes the
+    family, so whoever holds the token it was rotated into (a thief or the user) must log in again.
+    """
 
     __tablename__ = "refresh_tokens"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

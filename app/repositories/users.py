@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, literal, select, union, update
+from sqlalchemy import ColumnElement, func, literal, select, union, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.models import Application, Job, RefreshToken, Review, User
@@ -53,31 +53,49 @@ class UserRepository(Repository[User]):
 class RefreshTokenRepository(Repository[RefreshToken]):
     model = RefreshToken
 
-    async def issue(self, jti: str, user_id: int, ttl_seconds: int) -> None:
+    async def issue(self, jti: str, user_id: int, ttl_seconds: int, family_id: str) -> None:
         expires = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
-        self.session.add(RefreshToken(jti=jti, user_id=user_id, expires_at=expires))
+        self.session.add(RefreshToken(jti=jti, user_id=user_id, expires_at=expires, family_id=family_id))
         await self.session.flush()
 
-    async def consume(self, jti: str) -> int | None:
-        """Mark a live token used, atomically (a concurrent second use finds it used); its user, or None."""
-        user_id: int | None = await self.session.scalar(
-            update(RefreshToken)
-            .where(
-                RefreshToken.jti == jti,
-                RefreshToken.used_at.is_(None),
-                RefreshToken.revoked_at.is_(None),
-                RefreshToken.expires_at > func.now(),
+    async def consume(self, jti: str) -> tuple[int, str] | None:
+        """Mark a live token used, atomically (a concurrent second use finds it used); (user, family) or None."""
+        row = (
+            await self.session.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.jti == jti,
+                    RefreshToken.used_at.is_(None),
+                    RefreshToken.revoked_at.is_(None),
+                    RefreshToken.expires_at > func.now(),
+                )
+                .values(used_at=func.now())
+                .returning(RefreshToken.user_id, RefreshToken.family_id)
             )
-            .values(used_at=func.now())
-            .returning(RefreshToken.user_id)
-        )
-        return user_id
+        ).one_or_none()
+        return (row.user_id, row.family_id) if row is not None else None
 
-    async def revoke(self, jti: str) -> bool:
-        revoked = await self.session.scalar(
-            update(RefreshToken)
-            .where(RefreshToken.jti == jti, RefreshToken.revoked_at.is_(None), RefreshToken.used_at.is_(None))
-            .values(revoked_at=func.now())
-            .returning(RefreshToken.jti)
+    async def get_family_id(self, jti: str) -> str | None:
+        family: str | None = await self.session.scalar(select(RefreshToken.family_id).where(RefreshToken.jti == jti))
+        return family
+
+    async def revoke_family_if_used(self, jti: str) -> bool:
+        """If `jti` was used already (a replay), revoke every token of its family; True if it was."""
+        family = await self.session.scalar(
+            select(RefreshToken.family_id).where(RefreshToken.jti == jti, RefreshToken.used_at.is_not(None))
         )
-        return revoked is not None
+        if family is None:
+            return False
+        await self._revoke(family)
+        return True
+
+    async def revoke_family(self, jti: str) -> None:
+        """Logout: revoke the token's whole family (the session), whatever state the token is in."""
+        await self._revoke(select(RefreshToken.family_id).where(RefreshToken.jti == jti).scalar_subquery())
+
+    async def _revoke(self, family: str | ColumnElement[str]) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )

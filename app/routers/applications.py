@@ -7,6 +7,7 @@ from app.cache import tags as t
 from app.changes import Change
 from app.deps import CurrentPrincipal, SessionDep, WorkerPrincipal
 from app.errors import problem_responses
+from app.limits import LimitApplications
 from app.loaders import ApplicationForJobOwner, ApplicationForParticipant, ApplicationForWorker, OwnedJobId
 from app.params import Cursor, Limit
 from app.repositories.applications import ApplicationRepository
@@ -31,7 +32,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["applications"])
     status_code=201,
     response_model=ApplicationDetail,
     operation_id="create_application",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    dependencies=[LimitApplications],
 )
 @invalidates(application_write)
 async def create_application(

@@ -6,6 +6,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.cache import invalidates
 from app.deps import SessionDep, SettingsDep
 from app.errors import problem_responses
+from app.limits import LimitLogin, LimitRefresh, LimitRegistration
 from app.routers import API_PREFIX
 from app.routers.invalidation import nothing
 from app.schemas.auth import RefreshIn, RegisterIn, TokenPair
@@ -20,7 +21,8 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
     status_code=201,
     response_model=Account,
     operation_id="register",
-    responses=problem_responses(409, 422),
+    responses=problem_responses(409, 422, 429),
+    dependencies=[LimitRegistration],
 )
 @invalidates(nothing)
 async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep) -> Account:
@@ -28,7 +30,13 @@ async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep)
     return Account.of(user, settings.currency)
 
 
-@router.post("/token", response_model=TokenPair, operation_id="create_token", responses=problem_responses(401, 422))
+@router.post(
+    "/token",
+    response_model=TokenPair,
+    operation_id="create_token",
+    responses=problem_responses(401, 422, 429),
+    dependencies=[LimitLogin],
+)
 @invalidates(nothing)
 async def create_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
@@ -37,7 +45,13 @@ async def create_token(
     return await AuthService(session, settings).login(form.username, form.password)
 
 
-@router.post("/refresh", response_model=TokenPair, operation_id="refresh_token", responses=problem_responses(401, 422))
+@router.post(
+    "/refresh",
+    response_model=TokenPair,
+    operation_id="refresh_token",
+    responses=problem_responses(401, 422, 429),
+    dependencies=[LimitRefresh],
+)
 @invalidates(nothing)
 async def refresh_token(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Exchange a refresh token for a new pair; the old refresh token stops working (rotation)."""

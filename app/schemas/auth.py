@@ -1,13 +1,26 @@
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from app.schemas.common import Input, Output
+from app.security import is_common_password
+
+
+def _not_common(password: str) -> str:
+    if is_common_password(password):
+        raise ValueError("this password is one of the 10,000 most common ones; choose another")
+    return password
+
+
+# Never trimmed (Input trims other strings): every character of a password counts.
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=8, max_length=128), AfterValidator(_not_common)
+]
 
 
 class RegisterIn(Input):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=8, max_length=128)
+    password: Password
     full_name: str = Field(min_length=1, max_length=120)
     role: Literal["client", "worker"]
 

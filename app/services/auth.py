@@ -7,12 +7,20 @@ from app.repositories.users import RefreshTokenRepository, UserRepository
 from app.schemas.auth import RegisterIn, TokenPair
 from app.security import (
     create_access_token,
-    hash_password,
+    dummy_hash,
+    hash_password_async,
     new_refresh_token,
+    new_token_family,
     refresh_token_id,
-    verify_password,
+    verify_password_async,
 )
 from app.settings import Settings
+
+
+class RefreshTokenReused(Unauthorized):
+    """A rotated refresh token came back: its family is revoked, and that revocation must be committed."""
+
+    keeps_changes = True
 
 
 class AuthService:
@@ -27,7 +35,7 @@ class AuthService:
             raise Conflict("An account with this email already exists.")
         user = User(
             email=email,
-            password_hash=hash_password(data.password, self.settings),
+            password_hash=await hash_password_async(data.password, self.settings),
             full_name=data.full_name,
             role=data.role,
         )
@@ -39,25 +47,31 @@ class AuthService:
 
     async def login(self, email: str, password: str) -> TokenPair:
         user = await self.users.get_by_email(email)
-        if user is None or not verify_password(password, user.password_hash, self.settings):
+        # An unknown e-mail verifies against a dummy hash: the same work, so timing does not tell accounts apart.
+        stored = user.password_hash if user is not None else await dummy_hash(self.settings)
+        if not await verify_password_async(password, stored, self.settings) or user is None:
             raise Unauthorized("Incorrect email or password.")
-        return await self._issue(user.id, user.role)
+        return await self._issue(user.id, user.role, new_token_family())
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        user_id = await self.tokens.consume(refresh_token_id(refresh_token))
-        if user_id is None:
+        jti = refresh_token_id(refresh_token)
+        consumed = await self.tokens.consume(jti)
+        if consumed is None:
+            if await self.tokens.revoke_family_if_used(jti):
+                raise RefreshTokenReused("This refresh token was used already: every token of its login is revoked.")
             raise Unauthorized("The refresh token is invalid, expired, or already used.")
+        user_id, family_id = consumed
         user = await self.users.get(user_id)
         if user is None:  # the token outlived its account
             raise Unauthorized("The refresh token is invalid, expired, or already used.")
-        return await self._issue(user.id, user.role)
+        return await self._issue(user.id, user.role, family_id)
 
     async def logout(self, refresh_token: str) -> None:
-        await self.tokens.revoke(refresh_token_id(refresh_token))
+        await self.tokens.revoke_family(refresh_token_id(refresh_token))
 
-    async def _issue(self, user_id: int, role: str) -> TokenPair:
+    async def _issue(self, user_id: int, role: str, family_id: str) -> TokenPair:
         refresh = new_refresh_token()
-        await self.tokens.issue(refresh_token_id(refresh), user_id, self.settings.refresh_token_ttl_seconds)
+        await self.tokens.issue(refresh_token_id(refresh), user_id, self.settings.refresh_token_ttl_seconds, family_id)
         return TokenPair(
             access_token=create_access_token(user_id, role, self.settings),
             refresh_token=refresh,
