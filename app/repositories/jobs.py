@@ -1,14 +1,14 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Row, exists, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.models import Category, Job, Skill, job_skills
-from app.models.enums import JobStatus
+from app.models.enums import JobSort, JobStatus
 from app.repositories.base import Repository, SortKey
 from app.repositories.geo import distance_km, within_box
 
@@ -24,7 +24,7 @@ class JobSearch:
     pay_max: int | None = None
     near: tuple[float, float] | None = None
     radius_km: float = 50.0
-    sort: Literal["newest", "pay", "distance"] = "newest"
+    sort: JobSort = JobSort.newest
 
 
 class JobRepository(Repository[Job]):
@@ -60,10 +60,10 @@ class JobRepository(Repository[Job]):
             stmt = stmt.where(Job.pay_rate_minor <= f.pay_max)
         if f.near and dist is not None:
             stmt = stmt.where(within_box(Job.lat, Job.lng, f.near[0], f.near[1], f.radius_km), dist <= f.radius_km)
-        if f.sort == "distance":
+        if f.sort == JobSort.distance:
             assert dist is not None, "sort=distance needs near"
             keys = [SortKey(dist, float, descending=False), SortKey(Job.id, int, descending=False)]
-        elif f.sort == "pay":
+        elif f.sort == JobSort.pay:
             keys = [SortKey(Job.pay_rate_minor, int), SortKey(Job.id, int)]
         else:
             keys = [SortKey(Job.created_at, datetime), SortKey(Job.id, int)]

@@ -6,7 +6,7 @@ from app.changes import Change
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
 from app.errors import NotFound, problem_responses
 from app.loaders import AllowedReviewFilter, SelfOrAdminUserId, found, sees_private
-from app.models.enums import JobStatus
+from app.models.enums import ApplicationStatus, JobStatus, ReviewFilter
 from app.params import Cursor, Limit, ReviewFilterName
 from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
@@ -15,7 +15,7 @@ from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
 from app.routers import API_PREFIX
 from app.routers.invalidation import profile_write
-from app.schemas.applications import ApplicationStatusName, MyApplicationRead
+from app.schemas.applications import MyApplicationRead
 from app.schemas.common import Id, Page
 from app.schemas.jobs import JobRead
 from app.schemas.payments import PaymentRead
@@ -61,7 +61,7 @@ async def update_me(
 async def list_my_applications(
     principal: WorkerPrincipal,
     session: SessionDep,
-    status: ApplicationStatusName | None = None,
+    status: ApplicationStatus | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[MyApplicationRead]:
@@ -98,7 +98,7 @@ async def list_user_reviews(
     user_id: Id,
     allowed: AllowedReviewFilter,
     session: SessionDep,
-    filter: ReviewFilterName = "all",
+    filter: ReviewFilterName = ReviewFilter.all,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ReceivedReviewsPage:

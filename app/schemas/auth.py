@@ -2,6 +2,7 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
+from app.models.enums import SignupRole
 from app.schemas.common import Input, Output
 
 
@@ -9,7 +10,7 @@ class RegisterIn(Input):
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=8, max_length=128)
     full_name: str = Field(min_length=1, max_length=120)
-    role: Literal["client", "worker"]
+    role: SignupRole
 
 
 class TokenPair(Output):

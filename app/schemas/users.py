@@ -1,19 +1,19 @@
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field, model_validator
 
+from app.models.enums import PayoutMethod, Role
 from app.models.user import User
 from app.schemas.common import CatalogItem, Input, Location, LocationRead, MinorAmount, Output, Slug
 
 
 class PayoutDetails(Input):
-    method: Literal["bank_transfer", "paypal"]
+    method: PayoutMethod
     account: str = Field(min_length=4, max_length=64)
 
 
 class PayoutDetailsRead(Output):
-    method: str
+    method: PayoutMethod
     account: str
 
 
@@ -26,7 +26,7 @@ def _location(user: User) -> LocationRead | None:
 class PublicProfile(Output):
     id: int
     full_name: str
-    role: str
+    role: Role
     headline: str | None
     bio: str | None
     skills: list[CatalogItem]
@@ -53,7 +53,7 @@ class Account(Output):
     id: int
     email: str
     full_name: str
-    role: str
+    role: Role
     phone: str | None
     balance_minor: int
     currency: str
@@ -71,7 +71,7 @@ class Account(Output):
     @classmethod
     def of(cls, user: User, currency: str) -> "Account":
         payout = (
-            PayoutDetailsRead(method=user.payout_method, account=user.payout_account)
+            PayoutDetailsRead(method=PayoutMethod(user.payout_method), account=user.payout_account)
             if user.payout_method and user.payout_account
             else None
         )
