@@ -6,7 +6,7 @@ from app.models.enums import SignupRole
 from app.schemas.common import Input, Output
 
 
-class RegisterIn(Input):
+class UserCreate(Input):
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=8, max_length=128)
     full_name: str = Field(min_length=1, max_length=120)
@@ -20,5 +20,5 @@ class TokenPair(Output):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
-class RefreshIn(Input):
+class TokenRefresh(Input):
     refresh_token: str = Field(min_length=1, max_length=256)

@@ -47,7 +47,7 @@ class PublicProfile(Output):
         return profile
 
 
-class Account(Output):
+class Me(Output):
     """The caller's own account (GET /users/me)."""
 
     id: int
@@ -69,7 +69,7 @@ class Account(Output):
     created_at: datetime
 
     @classmethod
-    def of(cls, user: User, currency: str) -> "Account":
+    def of(cls, user: User, currency: str) -> "Me":
         payout = (
             PayoutDetailsRead(method=PayoutMethod(user.payout_method), account=user.payout_account)
             if user.payout_method and user.payout_account
@@ -90,7 +90,7 @@ class Account(Output):
         )
 
 
-class ProfileUpdate(Input):
+class MeUpdate(Input):
     """Fields a user may change on their own account; anything else (role, balance, rating, ids) is a 422."""
 
     full_name: str | None = Field(None, min_length=1, max_length=120)
@@ -103,7 +103,7 @@ class ProfileUpdate(Input):
     payout_details: PayoutDetails | None = None
 
     @model_validator(mode="after")
-    def _full_name_not_null(self) -> "ProfileUpdate":
+    def _full_name_not_null(self) -> "MeUpdate":
         if "full_name" in self.model_fields_set and self.full_name is None:
             raise ValueError("full_name cannot be null")
         return self

@@ -4,7 +4,7 @@ from app.db import UnitOfWork
 from app.errors import Conflict, Unauthorized
 from app.models import User
 from app.repositories.users import RefreshTokenRepository, UserRepository
-from app.schemas.auth import RegisterIn, TokenPair
+from app.schemas.auth import TokenPair, UserCreate
 from app.security import (
     create_access_token,
     hash_password,
@@ -21,7 +21,7 @@ class AuthService:
         self.tokens = RefreshTokenRepository(session)
         self.settings = settings
 
-    async def register(self, data: RegisterIn) -> User:
+    async def register(self, data: UserCreate) -> User:
         email = data.email.lower()
         if await self.users.get_by_email(email) is not None:
             raise Conflict("An account with this email already exists.")
