@@ -16,7 +16,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.lookups = Counter(
             "cache_lookups",
-            "Response-cache lookups by result (hit, miss, bypass, error)",
+            "Response-cache lookups by result (hit, miss, bypass)",
             ["route", "result"],
             registry=self.registry,
         )

@@ -6,11 +6,22 @@ from app.models.enums import SignupRole
 from app.schemas.common import Input, Output
 
 
-class UserCreate(Input):
+class NewAccount(Input):
+    """What every new account gives, with the rules a registration checks."""
+
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=8, max_length=128)
     full_name: str = Field(min_length=1, max_length=120)
+
+
+class UserCreate(NewAccount):
+    """A registration (POST /auth/register): a client or a worker."""
+
     role: SignupRole
+
+
+class AdminCreate(NewAccount):
+    """An admin account: made only by `marketplace create-admin`, never over the API."""
 
 
 class TokenPair(Output):
