@@ -148,9 +148,10 @@ class RedisBackend(CacheBackend):
 
     async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
         raw, *stamps = await self.client.mget([entry_key, *stamp_keys])
-        if raw is None or any(s is None for s in stamps):
+        present = [s for s in stamps if isinstance(s, bytes)]  # bytes: the client does not decode responses
+        if not isinstance(raw, bytes) or len(present) != len(stamps):
             return Lookup(None)
-        return split_entry(raw, checksum(stamps))
+        return split_entry(raw, checksum(present))
 
     async def snapshot(self, stamp_keys: list[str]) -> bytes:
         stamps = await self._snapshot(keys=stamp_keys, args=[*(new_stamp() for _ in stamp_keys), STAMP_TTL_SECONDS])

@@ -1,9 +1,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, exists, func, select, update
+from sqlalchemy import cast, exists, func, null, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -38,10 +37,13 @@ class JobRepository(Repository[Job]):
         """The job row, locked until the transaction ends: money and hiring on one job are serialised."""
         return await self.get(job_id, *options, for_update=True)
 
-    async def search(self, f: JobSearch, cursor: str | None, limit: int) -> tuple[list[Row[Any]], str | None]:
-        """Open jobs matching the filters; rows are (Job, distance_km or None). `sort="distance"` needs `near`."""
+    async def search(
+        self, f: JobSearch, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[Job, float | None]], str | None]:
+        """Open jobs matching the filters, each with its distance_km (None without `near`); `sort=distance`
+        needs `near`."""
         dist = distance_km(Job.lat, Job.lng, f.near[0], f.near[1]) if f.near else None
-        stmt = select(Job, (dist if dist is not None else func.cast(None, Job.lat.type)).label("distance_km"))
+        stmt = select(Job, (dist if dist is not None else cast(null(), Job.lat.type)).label("distance_km"))
         stmt = stmt.options(*JOB_READ_OPTIONS).where(Job.status == JobStatus.open)
         if f.q:
             stmt = stmt.where(Job.search_vector.op("@@")(func.websearch_to_tsquery("english", f.q)))
@@ -67,7 +69,8 @@ class JobRepository(Repository[Job]):
             keys = [SortKey(Job.pay_rate_minor, int), SortKey(Job.id, int)]
         else:
             keys = [SortKey(Job.created_at, datetime), SortKey(Job.id, int)]
-        return await self.paginate(stmt, keys, cursor, limit)
+        rows, next_cursor = await self.paginate(stmt, keys, cursor, limit)
+        return [(row[0], row[1]) for row in rows], next_cursor
 
     async def list_by_client(
         self, client_id: int, statuses: Sequence[str], cursor: str | None, limit: int
