@@ -66,9 +66,7 @@ async def list_jobs(
     )
     rows, next_cursor = await JobRepository(session).search(search, cursor, limit)
     return Page(
-        items=[
-            JobCard.of(job, settings.currency, distance_km=None if d is None else round(d, 3)) for job, d in rows
-        ],
+        items=[JobCard.of(job, settings.currency, distance_km=None if d is None else round(d, 3)) for job, d in rows],
         next_cursor=next_cursor,
     )
 
