@@ -9,8 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from app.cache import Metrics, build_cache, tags
 from app.db import create_engine, create_sessionmaker, database_url
+from app.errors import Conflict
+from app.schemas.auth import AdminCreate
+from app.services.auth import AuthService
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,37 +52,25 @@ async def _seed(url: str, settings: Settings, args: argparse.Namespace) -> None:
     await cache.close()
 
 
-async def _create_admin(url: str, settings: Settings, email: str, password: str, full_name: str) -> None:
-    from app.models import User
-    from app.security import hash_password
+def admin_from_args(args: argparse.Namespace) -> AdminCreate:
+    """The create-admin arguments, checked by the rules of a registration (or exit with what is wrong)."""
+    try:
+        return AdminCreate(email=args.email, password=args.password, full_name=args.full_name)
+    except ValidationError as exc:
+        sys.exit("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
+
+async def create_admin(url: str, settings: Settings, data: AdminCreate) -> None:
+    """Store an admin account through the registration code path (hashing, lower-cased email, duplicates)."""
     engine = create_engine(url, settings)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            session.add(
-                User(
-                    email=email.lower(),
-                    password_hash=hash_password(password, settings),
-                    full_name=full_name,
-                    role="admin",
-                )
-            )
+            admin = await AuthService(session, settings).create_admin(data)
+    except Conflict as exc:
+        sys.exit(exc.detail)
     finally:
         await engine.dispose()
-    print(f"admin {email} created")
-
-
-def password_problem(password: str) -> str | None:
-    """Why the API would refuse this password (the same rules as registration), or None."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from app.schemas.auth import Password
-
-    try:
-        TypeAdapter(Password).validate_python(password)
-    except ValidationError as exc:
-        return str(exc.errors()[0]["msg"])
-    return None
+    print(f"admin {admin.email} created")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -122,9 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate(url)
         asyncio.run(_seed(url, settings, args))
     elif args.command == "create-admin":
-        if problem := password_problem(args.password):
-            sys.exit(f"refused password: {problem}")
-        asyncio.run(_create_admin(url, settings, args.email, args.password, args.full_name))
+        asyncio.run(create_admin(url, settings, admin_from_args(args)))
     elif args.command == "serve":
         import uvicorn
 

@@ -19,6 +19,7 @@ from fastapi import Depends
 from app.deps import ClientPrincipal, CurrentPrincipal, OptionalPrincipal, SessionDep, StateDep, WorkerPrincipal
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.models import Application, Job, Payment, Review
+from app.models.enums import ReviewFilter
 from app.params import ReviewFilterName
 from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
@@ -163,12 +164,12 @@ async def user_id_for_self_or_admin(user_id: Id, principal: CurrentPrincipal) ->
 
 
 async def review_filter_allowed(
-    user_id: Id, principal: OptionalPrincipal, filter: ReviewFilterName = "all"
+    user_id: Id, principal: OptionalPrincipal, filter: ReviewFilterName = ReviewFilter.all
 ) -> ReviewFilterName:
     """`unread` reviews are the user's own business; other filters are public."""
-    if filter == "unread" and principal is None:
+    if filter == ReviewFilter.unread and principal is None:
         raise Unauthorized("Log in to list your unread reviews.")
-    if filter == "unread" and principal is not None and principal.id != user_id:
+    if filter == ReviewFilter.unread and principal is not None and principal.id != user_id:
         raise Forbidden("Only the user can list their unread reviews.")
     return filter
 

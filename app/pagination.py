@@ -7,9 +7,9 @@ import math
 from datetime import datetime
 from typing import Any
 
-from app.errors import Unprocessable
 
-CursorValue = int | float | str | None
+class InvalidCursor(ValueError):
+    """A cursor that no page of ours produced (app/errors.py renders it as a 422)."""
 
 
 def encode_cursor(values: tuple[Any, ...]) -> str:
@@ -18,14 +18,14 @@ def encode_cursor(values: tuple[Any, ...]) -> str:
 
 
 def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
-    """Decode and type-check a cursor against the sort key's column types; anything else is a 422."""
+    """Decode and type-check a cursor against the sort key's column types; anything else is an InvalidCursor."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError("wrong shape")
         return tuple(_coerce(value, kind) for value, kind in zip(raw, kinds, strict=True))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Unprocessable("The cursor is malformed; pass back a next_cursor from a previous page.") from exc
+        raise InvalidCursor(f"malformed cursor: {exc}") from exc
 
 
 def _coerce(value: Any, kind: type) -> Any:

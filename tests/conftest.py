@@ -140,7 +140,7 @@ async def db(sessionmaker: async_sessionmaker[UnitOfWork]) -> AsyncIterator[Asyn
 
 
 @pytest.fixture
-def statements(engine: AsyncEngine) -> AsyncIterator[StatementCounter]:
+def statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
     counter = StatementCounter()
     event.listen(engine.sync_engine, "before_cursor_execute", counter)
     yield counter

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import User
 from app.schemas.applications import ApplicationCreate
-from app.schemas.auth import RegisterIn
+from app.schemas.auth import UserCreate
 from app.schemas.jobs import JobCreate
 from app.security import hash_password
 from app.settings import Settings
@@ -21,7 +21,7 @@ PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)
 
 
-class RegisterFactory(ModelFactory[RegisterIn]):
+class RegisterFactory(ModelFactory[UserCreate]):
     email = Use(lambda: f"user{next(_seq)}@test.example")
     password = PASSWORD
     full_name = Use(lambda: f"Test User {next(_seq)}")

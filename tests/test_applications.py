@@ -477,11 +477,9 @@ async def test_concurrent_accepts_never_exceed_openings(committing_client: Async
     for _ in range(3):
         job = await post_job(http, owner, openings=2)
         apps = [await apply(http, w, job["id"]) for w in workers]
-        responses = await asyncio.gather(
-            *(decide(http, owner, a["id"], "accept") for a in apps), return_exceptions=True
-        )
-        assert not [r for r in responses if isinstance(r, BaseException)], responses
-        responses = [r for r in responses if isinstance(r, Response)]
+        outcomes = await asyncio.gather(*(decide(http, owner, a["id"], "accept") for a in apps), return_exceptions=True)
+        assert not [r for r in outcomes if isinstance(r, BaseException)], outcomes
+        responses = [r for r in outcomes if isinstance(r, Response)]
         codes = sorted(r.status_code for r in responses)
         assert codes == [200] * 2 + [409] * 6, [r.text for r in responses]
         for r in responses:
@@ -499,11 +497,11 @@ async def test_concurrent_decisions_on_one_application_count_once(
     job = await post_job(http, owner, openings=3)
     application = await apply(http, worker, job["id"])
     actions = ["accept"] * 4 + ["reject"] * 2
-    responses = await asyncio.gather(
+    outcomes = await asyncio.gather(
         *(decide(http, owner, application["id"], a) for a in actions), return_exceptions=True
     )
-    assert not [r for r in responses if isinstance(r, BaseException)], responses
-    responses = [r for r in responses if isinstance(r, Response)]
+    assert not [r for r in outcomes if isinstance(r, BaseException)], outcomes
+    responses = [r for r in outcomes if isinstance(r, Response)]
     assert sorted(r.status_code for r in responses) == [200] + [409] * 5, [r.text for r in responses]
     (winner,) = [a for a, r in zip(actions, responses, strict=True) if r.status_code == 200]
     status, hired, accepted = await committed_counts(engine, job["id"])
@@ -522,9 +520,9 @@ async def test_concurrent_withdraw_and_accept_settle_on_one_outcome(
     calls = []
     for worker, application in zip(workers, apps, strict=True):
         calls += [decide(http, worker, application["id"], "withdraw"), decide(http, owner, application["id"], "accept")]
-    responses = await asyncio.gather(*calls, return_exceptions=True)
-    assert not [r for r in responses if isinstance(r, BaseException)], responses
-    responses = [r for r in responses if isinstance(r, Response)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert not [r for r in outcomes if isinstance(r, BaseException)], outcomes
+    responses = [r for r in outcomes if isinstance(r, Response)]
     for withdraw, accept in zip(responses[::2], responses[1::2], strict=True):
         # exactly one of the two wins; the other sees a decided application (never a 500 or a deadlock)
         assert sorted([withdraw.status_code, accept.status_code]) == [200, 409], (withdraw.text, accept.text)

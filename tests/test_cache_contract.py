@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import app.main
 from app.cache import cached
 from app.cache.decorator import api_routes, scope_errors
+from app.db import UnitOfWork
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, get_optional_principal, get_principal
 from app.main import create_app
 from app.repositories.jobs import JobRepository
@@ -35,7 +36,7 @@ from tests.factories import API, Actor, apply, completed_job, make_admin, post_j
 
 # --- helpers ------------------------------------------------------------------------------------------
 
-PRINCIPALS = {"optional": get_optional_principal, "required": get_principal}
+PRINCIPALS: dict[str, Callable[..., Any]] = {"optional": get_optional_principal, "required": get_principal}
 
 
 def as_(actor: Actor | None, **headers: str) -> dict[str, str]:
@@ -43,7 +44,8 @@ def as_(actor: Actor | None, **headers: str) -> dict[str, str]:
 
 
 def x_cache(response: Response) -> str | None:
-    return response.headers.get("x-cache")
+    value: str | None = response.headers.get("x-cache")
+    return value
 
 
 async def miss_then_hit(http: AsyncClient, url: str, actor: Actor | None = None) -> Response:
@@ -80,7 +82,7 @@ def samples(text: str) -> list[Any]:
 
 def metric(text: str, name: str, **labels: str) -> float:
     """Sum of the samples called `name` whose labels include `labels` (0 when there is none)."""
-    return sum(s.value for s in samples(text) if s.name == name and labels.items() <= s.labels.items())
+    return float(sum(s.value for s in samples(text) if s.name == name and labels.items() <= s.labels.items()))
 
 
 @dataclass
@@ -248,7 +250,7 @@ async def test_the_etag_is_a_strong_validator_of_the_bytes_equal_in_every_app_in
     cache_client: AsyncClient,
     cache_settings: Settings,
     engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[UnitOfWork],
 ) -> None:
     owner = await register(cache_client, "client")
     job = await post_job(cache_client, owner)
@@ -720,7 +722,7 @@ async def test_metrics_expose_lookups_fills_invalidations_and_requests_by_route_
     cache_client: AsyncClient,
     cache_settings: Settings,
     engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[UnitOfWork],
 ) -> None:
     owner = await register(cache_client, "client")
     job = await post_job(cache_client, owner)

@@ -10,6 +10,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db import UnitOfWork
 from app.models import Payment
 from app.settings import Settings
 from tests.conftest import app_client
@@ -343,7 +344,7 @@ async def test_completing_pays_each_hired_worker_their_share_less_the_default_fe
 
 @pytest.fixture
 async def client_fee_250(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> AsyncIterator[AsyncClient]:
     """Like conftest's `client`, with APP_PLATFORM_FEE_BPS = 250."""
     async with app_client(settings.model_copy(update={"platform_fee_bps": 250}), engine, sessionmaker) as http:

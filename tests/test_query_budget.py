@@ -13,6 +13,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db import UnitOfWork
 from app.settings import Settings
 from tests.conftest import StatementCounter, app_client
 from tests.factories import API, Actor, apply, completed_job, make_admin, post_job, register
@@ -55,7 +56,7 @@ class World:
 
 @pytest.fixture
 async def uncached(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
 ) -> AsyncIterator[AsyncClient]:
     async with app_client(settings.model_copy(update={"cache_enabled": False}), engine, sessionmaker) as http:
         yield http

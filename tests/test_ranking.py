@@ -253,7 +253,7 @@ async def test_the_ranking_takes_the_same_number_of_queries_for_1_and_30_applica
 ) -> None:
     owner = await register(client, "client")
     skill_ids = list(await db.scalars(select(Skill.id).where(Skill.slug.in_(["plumbing", "electrical"]))))
-    counts = []
+    counts: list[int] = []
     for applicants in (1, 30):
         job = await post_job(client, owner, skills=["plumbing", "electrical"], location=BERLIN)
         await add_applicants(db, job["id"], applicants, skill_ids, start=len(counts) * 100)

@@ -254,9 +254,9 @@ async def test_an_unreachable_redis_lets_requests_through(
 
 
 def test_rates_are_read_as_count_per_unit() -> None:
-    env = Settings(environment="test", rate_limit_login_per_ip="5/15minute", rate_limit_messages_per_user="7/day")  # type: ignore[arg-type]
+    env = Settings(environment="test", rate_limit_login_per_ip="5/15minute", rate_limit_messages_per_user="7/day")
     assert env.rate_limit_login_per_ip == Rate(5, 900)
     assert env.rate_limit_messages_per_user == Rate(7, 86400)
     assert str(Rate(5, 900)) == "5/15minute" and str(Rate(20, 60)) == "20/minute"
     with pytest.raises(ValueError):
-        Settings(environment="test", rate_limit_login_per_ip="0/minute")  # type: ignore[arg-type]
+        Settings(environment="test", rate_limit_login_per_ip="0/minute")

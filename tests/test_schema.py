@@ -43,7 +43,7 @@ class CommitFailsSession(UnitOfWork):
 async def test_a_failed_commit_is_a_5xx_and_nothing_is_saved(
     settings: Settings, engine: AsyncEngine, connection: AsyncConnection, db: AsyncSession
 ) -> None:
-    maker = async_sessionmaker(
+    maker: async_sessionmaker[UnitOfWork] = async_sessionmaker(
         bind=connection, class_=CommitFailsSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     payload = RegisterFactory.build(role="client").model_dump(mode="json")

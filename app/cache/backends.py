@@ -30,7 +30,6 @@ def new_stamp() -> bytes:
 @dataclass(frozen=True)
 class Lookup:
     entry: bytes | None  # the stored payload, when present and its stamps still match
-    stale: bool  # an entry existed but a tag was invalidated since
 
 
 class CacheBackend(ABC):
@@ -56,9 +55,9 @@ class CacheBackend(ABC):
 
 def split_entry(raw: bytes | None, current: bytes) -> Lookup:
     if raw is None:
-        return Lookup(None, stale=False)
+        return Lookup(None)
     stored, payload = raw[:40], raw[40:]
-    return Lookup(payload, stale=False) if stored == current else Lookup(None, stale=True)
+    return Lookup(payload if stored == current else None)
 
 
 class MemoryBackend(CacheBackend):
@@ -77,9 +76,9 @@ class MemoryBackend(CacheBackend):
         item = self._entries.get(entry_key)
         if item is None or item[0] < time.monotonic():
             self._entries.pop(entry_key, None)
-            return Lookup(None, stale=False)
+            return Lookup(None)
         current = self._current(stamp_keys)
-        return split_entry(item[1], current) if current is not None else Lookup(None, stale=True)
+        return split_entry(item[1], current) if current is not None else Lookup(None)
 
     async def snapshot(self, stamp_keys: list[str]) -> bytes:
         for key in stamp_keys:
@@ -149,11 +148,10 @@ class RedisBackend(CacheBackend):
 
     async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
         raw, *stamps = await self.client.mget([entry_key, *stamp_keys])
-        if raw is None:
-            return Lookup(None, stale=False)
-        if any(s is None for s in stamps):
-            return Lookup(None, stale=True)
-        return split_entry(raw, checksum(stamps))
+        present = [s for s in stamps if isinstance(s, bytes)]  # bytes: the client does not decode responses
+        if not isinstance(raw, bytes) or len(present) != len(stamps):
+            return Lookup(None)
+        return split_entry(raw, checksum(present))
 
     async def snapshot(self, stamp_keys: list[str]) -> bytes:
         stamps = await self._snapshot(keys=stamp_keys, args=[*(new_stamp() for _ in stamp_keys), STAMP_TTL_SECONDS])

@@ -82,8 +82,9 @@ class Cache:
     def entry_key(self, digest: str) -> str:
         return f"{self.prefix}:e:{digest}"
 
-    async def _call(self, operation: str, make: Callable[[], Awaitable[T]]) -> T:
-        if self.backend is None:
+    async def _call(self, operation: str, make: Callable[[CacheBackend], Awaitable[T]]) -> T:
+        backend = self.backend
+        if backend is None:
             raise BackendDown("cache disabled")
         if not self.breaker.allows():
             raise BackendDown("breaker open")
@@ -91,10 +92,10 @@ class Cache:
             # asyncio.timeout, not wait_for: no extra task per operation on the hot path.
             async with asyncio.timeout(self.timeout):
                 if self.flush_pending:
-                    await self.backend.invalidate([self.stamp_key(tag.ALL)])
+                    await backend.invalidate([self.stamp_key(tag.ALL)])
                     self.flush_pending = False
                     log.warning("cache backend is back: flushed every entry (missed invalidations)")
-                result = await make()
+                result = await make(backend)
         except Exception as exc:  # any backend trouble: count it and fail open
             self.metrics.redis_errors.labels(operation).inc()
             self.breaker.failure()
@@ -104,7 +105,7 @@ class Cache:
 
     async def lookup(self, route: str, key: str, stamps: list[str]) -> tuple[Outcome, bytes | None]:
         try:
-            found: Lookup = await self._call("lookup", lambda: self.backend.lookup(key, stamps))
+            found: Lookup = await self._call("lookup", lambda backend: backend.lookup(key, stamps))
         except BackendDown:
             self.metrics.lookups.labels(route, "bypass").inc()
             return "bypass", None
@@ -125,13 +126,13 @@ class Cache:
         flight = self._flights[key] = Flight()
         try:
             try:
-                snapshot = await self._call("snapshot", lambda: self.backend.snapshot(stamps))
+                snapshot = await self._call("snapshot", lambda backend: backend.snapshot(stamps))
             except BackendDown:
                 flight.bypassed = True
                 return "bypass", await produce()
             payload = await produce()
             try:
-                stored = await self._call("fill", lambda: self.backend.fill(key, stamps, snapshot, payload, ttl))
+                stored = await self._call("fill", lambda backend: backend.fill(key, stamps, snapshot, payload, ttl))
             except BackendDown:
                 self.metrics.fills.labels(route, "error").inc()
                 return "miss", payload
@@ -149,7 +150,8 @@ class Cache:
             return
         self.metrics.invalidations.labels(route).inc(len(names))
         try:
-            await self._call("invalidate", lambda: self.backend.invalidate([self.stamp_key(n) for n in sorted(names)]))
+            stamps = [self.stamp_key(n) for n in sorted(names)]
+            await self._call("invalidate", lambda backend: backend.invalidate(stamps))
         except BackendDown:
             self.flush_pending = True
 

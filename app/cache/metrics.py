@@ -13,7 +13,7 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self.lookups = Counter(
             "cache_lookups",
-            "Response-cache lookups by result (hit, miss, bypass, error)",
+            "Response-cache lookups by result (hit, miss, bypass)",
             ["route", "result"],
             registry=self.registry,
         )

@@ -1,4 +1,5 @@
-"""String enums shared by models, schemas and services (stored as text with CHECK constraints)."""
+"""Every string enum of the API, in one place: models store them as text with CHECK constraints, schemas,
+query parameters and repositories use the same classes, so OpenAPI shows one named schema for each."""
 
 from enum import StrEnum
 
@@ -7,6 +8,13 @@ class Role(StrEnum):
     client = "client"
     worker = "worker"
     admin = "admin"
+
+
+class SignupRole(StrEnum):
+    """The roles one may choose at registration; admins are made only by `marketplace create-admin`."""
+
+    client = Role.client.value
+    worker = Role.worker.value
 
 
 class JobStatus(StrEnum):
@@ -49,11 +57,32 @@ class PaymentStatus(StrEnum):
     completed = "completed"
 
 
+class PayoutMethod(StrEnum):
+    bank_transfer = "bank_transfer"
+    paypal = "paypal"
+
+
 class AccountKind(StrEnum):
     external = "external"
     user = "user"
     escrow = "escrow"
     platform = "platform"
+
+
+class JobSort(StrEnum):
+    """Orders of a job search."""
+
+    newest = "newest"
+    pay = "pay"
+    distance = "distance"
+
+
+class ReviewFilter(StrEnum):
+    """Which received reviews to list; `recent` is the last 7 days, `unread` is for the reviewee only."""
+
+    all = "all"
+    recent = "recent"
+    unread = "unread"
 
 
 def check_in(column: str, enum: type[StrEnum]) -> str:

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.catalog import Skill
 from app.models.enums import Role, check_in
+
+if TYPE_CHECKING:  # payment.py imports job.py, which imports this module
+    from app.models.payment import Account
 
 user_skills = Table(
     "user_skills",
@@ -57,7 +61,7 @@ class User(IdMixin, TimestampMixin, Base):
     completed_jobs: Mapped[int] = mapped_column(Integer, server_default="0")
 
     skills: Mapped[list[Skill]] = relationship(secondary=user_skills, lazy="raise", order_by=Skill.slug)
-    account: Mapped["Account | None"] = relationship(  # noqa: F821
+    account: Mapped["Account | None"] = relationship(
         primaryjoin="User.id == foreign(Account.user_id)", lazy="raise", viewonly=True, uselist=False
     )
 

@@ -22,7 +22,7 @@ class ApplicationRepository(Repository[Application]):
         return await self.get(application_id, joinedload(Application.worker), joinedload(Application.job))
 
     async def list_by_job(
-        self, job_id: int, status: str | None, cursor: str | None, limit: int
+        self, job_id: int, status: ApplicationStatus | None, cursor: str | None, limit: int
     ) -> tuple[list[Application], str | None]:
         stmt = select(Application).options(joinedload(Application.worker)).where(Application.job_id == job_id)
         if status:
@@ -31,7 +31,7 @@ class ApplicationRepository(Repository[Application]):
         return [r[0] for r in rows], next_cursor
 
     async def list_by_worker(
-        self, worker_id: int, status: str | None, cursor: str | None, limit: int
+        self, worker_id: int, status: ApplicationStatus | None, cursor: str | None, limit: int
     ) -> tuple[list[Application], str | None]:
         stmt = select(Application).options(joinedload(Application.job)).where(Application.worker_id == worker_id)
         if status:

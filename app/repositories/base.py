@@ -9,19 +9,21 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.models import Base
 from app.pagination import decode_cursor, encode_cursor
 
 M = TypeVar("M", bound=Base)
+AnyRow = Row[*tuple[Any, ...]]  # a result row of any width (SQLAlchemy types rows by their columns)
 
 
 @dataclass(frozen=True)
 class SortKey:
     """One column of a keyset order: the expression, its Python type (for cursor checks), direction."""
 
-    expr: ColumnElement[Any]
+    expr: ColumnElement[Any] | QueryableAttribute[Any]
     kind: type
     descending: bool = True
 
@@ -58,7 +60,7 @@ class Repository(Generic[M]):
 
     async def paginate(
         self, stmt: Select[Any], keys: list[SortKey], cursor: str | None, limit: int
-    ) -> tuple[list[Row[Any]], str | None]:
+    ) -> tuple[list[AnyRow], str | None]:
         """Keyset pagination: rows after the cursor in `keys` order, and the cursor of the next page."""
         assert len({k.descending for k in keys}) == 1, "keyset keys must share one direction"
         descending = keys[0].descending

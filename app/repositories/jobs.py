@@ -1,14 +1,13 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
 
-from sqlalchemy import Row, exists, func, select, update
+from sqlalchemy import cast, exists, func, null, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.models import Category, Job, Skill, job_skills
-from app.models.enums import JobStatus
+from app.models.enums import JobSort, JobStatus
 from app.repositories.base import Repository, SortKey
 from app.repositories.geo import distance_km, within_box
 
@@ -24,7 +23,7 @@ class JobSearch:
     pay_max: int | None = None
     near: tuple[float, float] | None = None
     radius_km: float = 50.0
-    sort: Literal["newest", "pay", "distance"] = "newest"
+    sort: JobSort = JobSort.newest
 
 
 class JobRepository(Repository[Job]):
@@ -38,10 +37,13 @@ class JobRepository(Repository[Job]):
         """The job row, locked until the transaction ends: money and hiring on one job are serialised."""
         return await self.get(job_id, *options, for_update=True)
 
-    async def search(self, f: JobSearch, cursor: str | None, limit: int) -> tuple[list[Row[Any]], str | None]:
-        """Open jobs matching the filters; rows are (Job, distance_km or None). `sort="distance"` needs `near`."""
+    async def search(
+        self, f: JobSearch, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[Job, float | None]], str | None]:
+        """Open jobs matching the filters, each with its distance_km (None without `near`); `sort=distance`
+        needs `near`."""
         dist = distance_km(Job.lat, Job.lng, f.near[0], f.near[1]) if f.near else None
-        stmt = select(Job, (dist if dist is not None else func.cast(None, Job.lat.type)).label("distance_km"))
+        stmt = select(Job, (dist if dist is not None else cast(null(), Job.lat.type)).label("distance_km"))
         stmt = stmt.options(*JOB_READ_OPTIONS).where(Job.status == JobStatus.open)
         if f.q:
             stmt = stmt.where(Job.search_vector.op("@@")(func.websearch_to_tsquery("english", f.q)))
@@ -60,14 +62,15 @@ class JobRepository(Repository[Job]):
             stmt = stmt.where(Job.pay_rate_minor <= f.pay_max)
         if f.near and dist is not None:
             stmt = stmt.where(within_box(Job.lat, Job.lng, f.near[0], f.near[1], f.radius_km), dist <= f.radius_km)
-        if f.sort == "distance":
+        if f.sort == JobSort.distance:
             assert dist is not None, "sort=distance needs near"
             keys = [SortKey(dist, float, descending=False), SortKey(Job.id, int, descending=False)]
-        elif f.sort == "pay":
+        elif f.sort == JobSort.pay:
             keys = [SortKey(Job.pay_rate_minor, int), SortKey(Job.id, int)]
         else:
             keys = [SortKey(Job.created_at, datetime), SortKey(Job.id, int)]
-        return await self.paginate(stmt, keys, cursor, limit)
+        rows, next_cursor = await self.paginate(stmt, keys, cursor, limit)
+        return [(row[0], row[1]) for row in rows], next_cursor
 
     async def list_by_client(
         self, client_id: int, statuses: Sequence[str], cursor: str | None, limit: int

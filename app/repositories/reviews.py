@@ -1,10 +1,10 @@
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from app.models import Review
+from app.models.enums import ReviewFilter
 from app.repositories.base import Repository, SortKey
 
 NEWEST = [SortKey(Review.created_at, datetime), SortKey(Review.id, int)]
@@ -19,12 +19,12 @@ class ReviewRepository(Repository[Review]):
         return await self.get(review_id, *READ_OPTIONS)
 
     async def list_received(
-        self, user_id: int, filter_: Literal["all", "recent", "unread"], cursor: str | None, limit: int
+        self, user_id: int, filter_: ReviewFilter, cursor: str | None, limit: int
     ) -> tuple[list[Review], str | None]:
         stmt = select(Review).options(*READ_OPTIONS).where(Review.reviewee_id == user_id)
-        if filter_ == "recent":
+        if filter_ == ReviewFilter.recent:
             stmt = stmt.where(Review.created_at >= datetime.now(UTC) - timedelta(days=RECENT_DAYS))
-        elif filter_ == "unread":
+        elif filter_ == ReviewFilter.unread:
             stmt = stmt.where(Review.read_at.is_(None))
         rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
         return [r[0] for r in rows], next_cursor

@@ -9,6 +9,7 @@ from app.deps import CurrentPrincipal, SessionDep, WorkerPrincipal
 from app.errors import problem_responses
 from app.limits import LimitApplications
 from app.loaders import ApplicationForJobOwner, ApplicationForParticipant, ApplicationForWorker, OwnedJobId
+from app.models.enums import ApplicationStatus
 from app.params import Cursor, Limit
 from app.repositories.applications import ApplicationRepository
 from app.routers import API_PREFIX
@@ -16,7 +17,6 @@ from app.routers.invalidation import application_write
 from app.schemas.applications import (
     ApplicationCreate,
     ApplicationDetail,
-    ApplicationStatusName,
     JobApplicationRead,
     RankedApplicant,
     ScoreParts,
@@ -54,7 +54,7 @@ async def list_job_applications(
     job_id: OwnedJobId,
     principal: CurrentPrincipal,
     session: SessionDep,
-    status: ApplicationStatusName | None = None,
+    status: ApplicationStatus | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobApplicationRead]:

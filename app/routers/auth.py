@@ -9,8 +9,8 @@ from app.errors import problem_responses
 from app.limits import LimitLogin, LimitRefresh, LimitRegistration
 from app.routers import API_PREFIX
 from app.routers.invalidation import nothing
-from app.schemas.auth import RefreshIn, RegisterIn, TokenPair
-from app.schemas.users import Account
+from app.schemas.auth import TokenPair, TokenRefresh, UserCreate
+from app.schemas.users import Me
 from app.services.auth import AuthService
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
@@ -19,15 +19,15 @@ router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 @router.post(
     "/register",
     status_code=201,
-    response_model=Account,
+    response_model=Me,
     operation_id="register",
     responses=problem_responses(409, 422, 429),
     dependencies=[LimitRegistration],
 )
 @invalidates(nothing)
-async def register(data: RegisterIn, session: SessionDep, settings: SettingsDep) -> Account:
+async def register(data: UserCreate, session: SessionDep, settings: SettingsDep) -> Me:
     user = await AuthService(session, settings).register(data)
-    return Account.of(user, settings.currency)
+    return Me.of(user, settings.currency)
 
 
 @router.post(
@@ -53,7 +53,7 @@ async def create_token(
     dependencies=[LimitRefresh],
 )
 @invalidates(nothing)
-async def refresh_token(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+async def refresh_token(data: TokenRefresh, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Exchange a refresh token for a new pair; the old refresh token stops working (rotation)."""
     return await AuthService(session, settings).refresh(data.refresh_token)
 
@@ -62,7 +62,7 @@ async def refresh_token(data: RefreshIn, session: SessionDep, settings: Settings
     "/logout", status_code=204, response_class=Response, operation_id="logout", responses=problem_responses(422)
 )
 @invalidates(nothing)
-async def logout(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> Response:
+async def logout(data: TokenRefresh, session: SessionDep, settings: SettingsDep) -> Response:
     """Revoke a refresh token. Access tokens are short-lived and expire on their own."""
     await AuthService(session, settings).logout(data.refresh_token)
     return Response(status_code=204)

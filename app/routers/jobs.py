@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -8,6 +8,7 @@ from app.changes import Change
 from app.deps import ClientPrincipal, SessionDep, SettingsDep
 from app.errors import Unprocessable, problem_responses
 from app.loaders import JobForOwner, found
+from app.models.enums import JobSort
 from app.params import Cursor, Limit
 from app.repositories.jobs import JobRepository, JobSearch
 from app.routers import API_PREFIX
@@ -46,12 +47,12 @@ async def list_jobs(
     pay_max: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
     near: Annotated[str | None, Query(max_length=64, description="lat,lng")] = None,
     radius_km: Annotated[float, Query(gt=0, le=1000)] = 50.0,
-    sort: Literal["newest", "pay", "distance"] = "newest",
+    sort: JobSort = JobSort.newest,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[JobCard]:
     """Open jobs. `sort=distance` (nearest first) needs `near`; `near` limits results to `radius_km`."""
-    if sort == "distance" and near is None:
+    if sort == JobSort.distance and near is None:
         raise Unprocessable("sort=distance needs near=lat,lng.")
     search = JobSearch(
         q=q,
@@ -65,9 +66,7 @@ async def list_jobs(
     )
     rows, next_cursor = await JobRepository(session).search(search, cursor, limit)
     return Page(
-        items=[
-            JobCard.of(job, settings.currency, distance_km=None if d is None else round(d, 3)) for job, d, *_ in rows
-        ],
+        items=[JobCard.of(job, settings.currency, distance_km=None if d is None else round(d, 3)) for job, d in rows],
         next_cursor=next_cursor,
     )
 

@@ -6,7 +6,7 @@ from app.changes import Change
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
 from app.errors import NotFound, problem_responses
 from app.loaders import AllowedReviewFilter, SelfOrAdminUserId, found, sees_private
-from app.models.enums import JobStatus
+from app.models.enums import ApplicationStatus, JobStatus, ReviewFilter
 from app.params import Cursor, Limit, ReviewFilterName
 from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
@@ -15,12 +15,12 @@ from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
 from app.routers import API_PREFIX
 from app.routers.invalidation import profile_write
-from app.schemas.applications import ApplicationStatusName, MyApplicationRead
+from app.schemas.applications import MyApplicationRead
 from app.schemas.common import Id, Page
 from app.schemas.jobs import JobRead
 from app.schemas.payments import PaymentRead
 from app.schemas.reviews import ReceivedReviewsPage, ReviewRead
-from app.schemas.users import Account, ProfileUpdate, PublicProfile
+from app.schemas.users import Me, MeUpdate, PublicProfile
 from app.security import Principal
 from app.services.users import UserService
 
@@ -35,20 +35,20 @@ def viewer_class(principal: Principal | None, user_id: int | str) -> str:
 # /users/me routes come first so "me" is never parsed as a user id.
 
 
-@router.get("/me", response_model=Account, operation_id="get_me", responses=problem_responses(401))
-async def get_me(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> Account:
+@router.get("/me", response_model=Me, operation_id="get_me", responses=problem_responses(401))
+async def get_me(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> Me:
     me = found(await UserRepository(session).get_profile(principal.id), "User", principal.id)
-    return Account.of(me, settings.currency)
+    return Me.of(me, settings.currency)
 
 
-@router.patch("/me", response_model=Account, operation_id="update_me", responses=problem_responses(401, 422))
+@router.patch("/me", response_model=Me, operation_id="update_me", responses=problem_responses(401, 422))
 @invalidates(profile_write)
 async def update_me(
-    data: ProfileUpdate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
-) -> Change[Account]:
+    data: MeUpdate, principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep
+) -> Change[Me]:
     me = found(await UserRepository(session).get_profile(principal.id), "User", principal.id)
     change = await UserService(session).update_profile(me, data)
-    return change.map(lambda user: Account.of(user, settings.currency))
+    return change.map(lambda user: Me.of(user, settings.currency))
 
 
 @router.get(
@@ -61,7 +61,7 @@ async def update_me(
 async def list_my_applications(
     principal: WorkerPrincipal,
     session: SessionDep,
-    status: ApplicationStatusName | None = None,
+    status: ApplicationStatus | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[MyApplicationRead]:
@@ -98,7 +98,7 @@ async def list_user_reviews(
     user_id: Id,
     allowed: AllowedReviewFilter,
     session: SessionDep,
-    filter: ReviewFilterName = "all",
+    filter: ReviewFilterName = ReviewFilter.all,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ReceivedReviewsPage:

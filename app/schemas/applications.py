@@ -1,13 +1,11 @@
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field
 
+from app.models.enums import ApplicationStatus
 from app.schemas.common import Input, MinorAmount, Output
 from app.schemas.jobs import JobSummary
 from app.schemas.users import WorkerSummary
-
-ApplicationStatusName = Literal["pending", "accepted", "rejected", "withdrawn"]
 
 
 class ApplicationCreate(Input):
@@ -20,7 +18,7 @@ class ApplicationRead(Output):
     id: int
     job_id: int
     worker_id: int
-    status: ApplicationStatusName
+    status: ApplicationStatus
     cover_letter: str
     bid_minor: int | None
     estimated_hours: int | None

@@ -2,6 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
+from app.models.enums import SignupRole
 from app.schemas.common import Input, Output
 from app.security import is_common_password
 
@@ -18,11 +19,22 @@ Password = Annotated[
 ]
 
 
-class RegisterIn(Input):
+class NewAccount(Input):
+    """What every new account gives, with the rules a registration checks."""
+
     email: EmailStr = Field(max_length=254)
     password: Password
     full_name: str = Field(min_length=1, max_length=120)
-    role: Literal["client", "worker"]
+
+
+class UserCreate(NewAccount):
+    """A registration (POST /auth/register): a client or a worker."""
+
+    role: SignupRole
+
+
+class AdminCreate(NewAccount):
+    """An admin account: made only by `marketplace create-admin`, never over the API."""
 
 
 class TokenPair(Output):
@@ -32,5 +44,5 @@ class TokenPair(Output):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
-class RefreshIn(Input):
+class TokenRefresh(Input):
     refresh_token: str = Field(min_length=1, max_length=256)

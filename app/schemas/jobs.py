@@ -1,8 +1,9 @@
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
+from app.models.enums import EscrowStatus, JobStatus, PayType
 from app.models.job import Job
 from app.schemas.common import (
     AwareDatetime,
@@ -31,7 +32,7 @@ class JobCreate(_JobFields):
     description: str = Field("", max_length=5000)
     category: Slug
     skills: list[Slug] = Field(default_factory=list, max_length=20)
-    pay_type: Literal["fixed", "hourly"]
+    pay_type: PayType
     pay_rate_minor: MinorAmount
     hours: int | None = Field(None, gt=0, le=10_000, strict=True, description="Whole hours; hourly jobs only.")
     openings: int = Field(1, ge=1, le=50, strict=True)
@@ -41,9 +42,9 @@ class JobCreate(_JobFields):
 
     @model_validator(mode="after")
     def _hours_iff_hourly(self) -> "JobCreate":
-        if self.pay_type == "hourly" and self.hours is None:
+        if self.pay_type == PayType.hourly and self.hours is None:
             raise ValueError("hours is required for an hourly job")
-        if self.pay_type == "fixed" and self.hours is not None:
+        if self.pay_type == PayType.fixed and self.hours is not None:
             raise ValueError("hours is only for hourly jobs")
         return self
 
@@ -55,7 +56,7 @@ class JobUpdate(_JobFields):
     description: str | None = Field(None, max_length=5000)
     category: Slug | None = None
     skills: list[Slug] | None = Field(None, max_length=20)
-    pay_type: Literal["fixed", "hourly"] | None = None
+    pay_type: PayType | None = None
     pay_rate_minor: MinorAmount | None = None
     hours: int | None = Field(None, gt=0, le=10_000, strict=True)
     openings: int | None = Field(None, ge=1, le=50, strict=True)
@@ -83,10 +84,10 @@ class _JobView(Output):
     id: int
     title: str
     description: str
-    status: Literal["open", "in_progress", "completed", "cancelled"]
+    status: JobStatus
     category: CatalogItem
     skills: list[CatalogItem]
-    pay_type: Literal["fixed", "hourly"]
+    pay_type: PayType
     pay_rate_minor: int
     hours: int | None
     openings: int
@@ -118,7 +119,7 @@ class JobRead(_JobView):
     hired_count: int
     applications_count: int
     funded: bool = Field(description="True while the job's escrow holds its total cost.")
-    escrow_status: Literal["none", "held", "released", "refunded"]
+    escrow_status: EscrowStatus
     client: ClientSummary
     updated_at: datetime
     completed_at: datetime | None
@@ -128,7 +129,7 @@ class JobRead(_JobView):
 class JobSummary(Output):
     id: int
     title: str
-    status: str
-    pay_type: str
+    status: JobStatus
+    pay_type: PayType
     pay_rate_minor: int
     client_id: int

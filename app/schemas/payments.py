@@ -1,6 +1,6 @@
 from datetime import datetime
-from typing import Literal
 
+from app.models.enums import PaymentKind, PaymentStatus
 from app.schemas.common import Input, MinorAmount, Output
 
 
@@ -11,8 +11,8 @@ class PaymentCreate(Input):
 class PaymentRead(Output):
     id: int
     job_id: int
-    kind: Literal["escrow", "payout", "refund", "fee"]
-    status: Literal["held", "released", "refunded", "completed"]
+    kind: PaymentKind
+    status: PaymentStatus
     amount_minor: int
     currency: str
     payer_id: int | None

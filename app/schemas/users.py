@@ -1,19 +1,19 @@
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field, model_validator
 
+from app.models.enums import PayoutMethod, Role
 from app.models.user import User
 from app.schemas.common import CatalogItem, Input, Location, LocationRead, MinorAmount, Output, Slug
 
 
 class PayoutDetails(Input):
-    method: Literal["bank_transfer", "paypal"]
+    method: PayoutMethod
     account: str = Field(min_length=4, max_length=64)
 
 
 class PayoutDetailsRead(Output):
-    method: str
+    method: PayoutMethod
     account: str
 
 
@@ -26,7 +26,7 @@ def _location(user: User) -> LocationRead | None:
 class PublicProfile(Output):
     id: int
     full_name: str
-    role: str
+    role: Role
     headline: str | None
     bio: str | None
     skills: list[CatalogItem]
@@ -47,13 +47,13 @@ class PublicProfile(Output):
         return profile
 
 
-class Account(Output):
+class Me(Output):
     """The caller's own account (GET /users/me)."""
 
     id: int
     email: str
     full_name: str
-    role: str
+    role: Role
     phone: str | None
     balance_minor: int
     currency: str
@@ -69,9 +69,9 @@ class Account(Output):
     created_at: datetime
 
     @classmethod
-    def of(cls, user: User, currency: str) -> "Account":
+    def of(cls, user: User, currency: str) -> "Me":
         payout = (
-            PayoutDetailsRead(method=user.payout_method, account=user.payout_account)
+            PayoutDetailsRead(method=PayoutMethod(user.payout_method), account=user.payout_account)
             if user.payout_method and user.payout_account
             else None
         )
@@ -90,7 +90,7 @@ class Account(Output):
         )
 
 
-class ProfileUpdate(Input):
+class MeUpdate(Input):
     """Fields a user may change on their own account; anything else (role, balance, rating, ids) is a 422."""
 
     full_name: str | None = Field(None, min_length=1, max_length=120)
@@ -103,7 +103,7 @@ class ProfileUpdate(Input):
     payout_details: PayoutDetails | None = None
 
     @model_validator(mode="after")
-    def _full_name_not_null(self) -> "ProfileUpdate":
+    def _full_name_not_null(self) -> "MeUpdate":
         if "full_name" in self.model_fields_set and self.full_name is None:
             raise ValueError("full_name cannot be null")
         return self

@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
-from app.db import create_sessionmaker
+from app.db import UnitOfWork, create_sessionmaker
 from app.models import Skill, User
 from app.models.enums import AccountKind
 from app.repositories.payments import EXTERNAL_FUNDING, PLATFORM_FEES, PaymentRepository
@@ -185,7 +185,7 @@ async def _update_existing(raw: asyncpg.Connection, gen: Generator) -> None:
 # Entry points
 
 
-async def seed(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, plan: SeedPlan) -> None:
+async def seed(sessionmaker: async_sessionmaker[UnitOfWork], settings: Settings, plan: SeedPlan) -> None:
     """Append `plan`'s worth of generated data, in one transaction, then ANALYZE the tables."""
     started = time.perf_counter()
     # One argon2 hash for every generated user: hashing 50k passwords would take longer than the rest.

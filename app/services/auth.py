@@ -3,8 +3,9 @@
 from app.db import UnitOfWork
 from app.errors import Conflict, Unauthorized
 from app.models import User
+from app.models.enums import Role
 from app.repositories.users import RefreshTokenRepository, UserRepository
-from app.schemas.auth import RegisterIn, TokenPair
+from app.schemas.auth import AdminCreate, NewAccount, TokenPair, UserCreate
 from app.security import (
     create_access_token,
     dummy_hash,
@@ -29,7 +30,14 @@ class AuthService:
         self.tokens = RefreshTokenRepository(session)
         self.settings = settings
 
-    async def register(self, data: RegisterIn) -> User:
+    async def register(self, data: UserCreate) -> User:
+        return await self._create(data, Role(data.role))
+
+    async def create_admin(self, data: AdminCreate) -> User:
+        """The `create-admin` command: the rules of a registration, with the admin role."""
+        return await self._create(data, Role.admin)
+
+    async def _create(self, data: NewAccount, role: Role) -> User:
         email = data.email.lower()
         if await self.users.get_by_email(email) is not None:
             raise Conflict("An account with this email already exists.")
@@ -37,7 +45,7 @@ class AuthService:
             email=email,
             password_hash=await hash_password_async(data.password, self.settings),
             full_name=data.full_name,
-            role=data.role,
+            role=role,
         )
         # The unique constraint still decides a concurrent duplicate (rendered as 409).
         await self.users.add(user)

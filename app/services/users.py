@@ -5,7 +5,7 @@ from app.db import UnitOfWork
 from app.models import User
 from app.repositories.catalog import SkillRepository
 from app.repositories.users import UserRepository
-from app.schemas.users import ProfileUpdate
+from app.schemas.users import MeUpdate
 from app.services.catalog import skills_named
 from app.services.changes import user_links
 
@@ -15,7 +15,7 @@ class UserService:
         self.users = UserRepository(session)
         self.skills = SkillRepository(session)
 
-    async def update_profile(self, user: User, data: ProfileUpdate) -> Change[User]:
+    async def update_profile(self, user: User, data: MeUpdate) -> Change[User]:
         """`user` is the caller's profile (skills loaded). Names show on other pages: they change too."""
         plain = data.model_dump(exclude_unset=True, exclude={"skills", "location", "payout_details"})
         for name, value in plain.items():
