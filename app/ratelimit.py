@@ -11,6 +11,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 
+from app.cache.backends import fail_fast_client
 from app.cache.core import Breaker
 from app.settings import Rate, Settings
 
@@ -64,21 +65,7 @@ return {count, ttl}
 
 class RedisLimiter(Limiter):
     def __init__(self, url: str, timeout_seconds: float, breaker: Breaker) -> None:
-        from redis.asyncio import BlockingConnectionPool, Redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        pool = BlockingConnectionPool.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-            health_check_interval=0,
-            max_connections=8,
-            timeout=timeout_seconds,
-        )
-        self.client = Redis.from_pool(pool)
+        self.client = fail_fast_client(url, timeout_seconds, max_connections=8)
         self._hit = self.client.register_script(_HIT)
         self.timeout = timeout_seconds
         self.breaker = breaker

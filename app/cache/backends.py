@@ -14,6 +14,10 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 STAMP_TTL_SECONDS = 7 * 24 * 3600  # longer than any entry TTL; an expired stamp only causes misses
 
@@ -120,29 +124,36 @@ return 1
 """
 
 
+def fail_fast_client(url: str, timeout_seconds: float, max_connections: int) -> "Redis":
+    """A Redis client for work that must fail open (the cache, the rate limiter).
+
+    Short timeouts and no retries: a sick Redis must cost a request milliseconds, not seconds. A blocking
+    pool: a burst beyond max_connections waits (up to the timeout) for a free connection instead of failing
+    at once, which would open the breaker and defeat single-flight under load. Few connections: opening one
+    costs ~1 ms of event loop, so 64 opened at once overran the timeout.
+    """
+    from redis.asyncio import BlockingConnectionPool, Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    pool = BlockingConnectionPool.from_url(
+        url,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+        health_check_interval=0,
+        max_connections=max_connections,
+        timeout=timeout_seconds,
+    )
+    return Redis.from_pool(pool)
+
+
 class RedisBackend(CacheBackend):
     """Redis backend. All keys share the hash tag `{mp}` so the scripts touch one cluster slot."""
 
     def __init__(self, url: str, timeout_seconds: float) -> None:
-        from redis.asyncio import BlockingConnectionPool, Redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        # Short timeouts and no retries: a sick Redis must cost a request milliseconds, not seconds.
-        # A blocking pool: a burst beyond max_connections waits (up to the timeout) for a free connection
-        # instead of failing at once, which would open the breaker and defeat single-flight under load.
-        # Few connections: opening one costs ~1 ms of event loop, so 64 opened at once overran the timeout.
-        pool = BlockingConnectionPool.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-            health_check_interval=0,
-            max_connections=16,
-            timeout=timeout_seconds,
-        )
-        self.client = Redis.from_pool(pool)
+        self.client = fail_fast_client(url, timeout_seconds, max_connections=16)
         self._snapshot = self.client.register_script(_SNAPSHOT)
         self._fill = self.client.register_script(_FILL)
 
