@@ -18,8 +18,9 @@ from app.cache.facts import ImmutableFacts
 from app.cache.metrics import install_metrics
 from app.db import create_engine, create_sessionmaker, database_url
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
-from app.routers import applications, auth, catalog, jobs, payments, reviews, users
+from app.routers import applications, auth, catalog, jobs, payments, reviews, sessions, users
 from app.settings import Settings, get_settings
+from app.web import install_web
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
@@ -80,10 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ServiceUnavailable("The database is not reachable.") from exc
         return Health(status="ready")
 
-    for module in (auth, users, catalog, jobs, applications, payments, reviews):
+    for module in (auth, sessions, users, catalog, jobs, applications, payments, reviews):
         app.include_router(module.router, responses=problem_responses(422))
     if errors := scope_errors(app.routes):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))
+    install_web(app, settings)
     return app
 
 

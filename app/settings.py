@@ -1,13 +1,15 @@
 """Application settings: one pydantic-settings class, read from `APP_*` environment variables."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -29,13 +31,18 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
 
     secret_key: str = DEV_SECRET
-    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    # Short lifetimes (down to 1 s) exist for the browser tests of a silent refresh.
+    access_token_ttl_seconds: int = Field(default=900, ge=1)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
     # argon2 memory cost; the test suite lowers it to keep thousands of hashes fast.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
 
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     platform_fee_bps: int = Field(default=1000, ge=0, le=10000)
+
+    # Exact origins (`https://app.example.com`, comma-separated) of a separately hosted web app that may call
+    # the API with credentials. Empty: no CORS (the web app is served by the API itself, same origin).
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
@@ -49,6 +56,20 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         if value and not value.startswith("postgresql+asyncpg://"):
             raise ValueError("APP_DATABASE_URL must be a PostgreSQL URL")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            # `*` with credentials would let any site act as the signed-in user.
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"APP_CORS_ORIGINS takes exact origins like https://app.example.com, not {origin!r}")
         return value
 
     @model_validator(mode="after")

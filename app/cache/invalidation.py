@@ -59,6 +59,9 @@ WRITE_TAGS: dict[str, Callable[[WriteContext], list[str]]] = {
     "create_token": lambda c: [],
     "refresh_token": lambda c: [],
     "logout": lambda c: [],
+    "create_session": lambda c: [],
+    "refresh_session": lambda c: [],
+    "end_session": lambda c: [],
     # users (+ services.users fans out to everything that embeds the user's public data)
     "update_me": lambda c: [t.user(c.result.id)],
     # jobs (+ the applicants' own lists, fanned out by services.jobs)

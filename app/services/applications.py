@@ -23,7 +23,7 @@ class ApplicationService:
         # turns a second active application into a 409, rolling the count back with it.
         if not await self.jobs.count_application(job_id, +1, require_open=True):
             status = await self.jobs.status_of(job_id)  # 404 if there is no such job
-            raise Conflict(f"This job is {status}; it takes no applications.")
+            raise Conflict(f"This job is {status}; it takes no applications.", "job_not_open")
         application = Application(job_id=job_id, worker_id=principal.id, **data.model_dump())
         await self.applications.add(application)
         return await self._reload(application)
@@ -53,15 +53,15 @@ class ApplicationService:
                 raise Forbidden("Only the job's owner decides on applications.")
             raise NotFound(f"Application {application_id} not found.")
         application = await self._locked(application_id)
+        if accept and job.hired_count >= job.openings:
+            raise Conflict("All openings of this job are filled.", "openings_full")
         if job.status != JobStatus.open:
-            raise Conflict(f"This job is {job.status}; its applications cannot be decided.")
+            raise Conflict(f"This job is {job.status}; its applications cannot be decided.", "job_not_open")
         if application.status != ApplicationStatus.pending:
-            raise Conflict(f"This application is {application.status} already.")
+            raise Conflict(f"This application is {application.status} already.", "application_decided")
         if not accept:
             application.status = ApplicationStatus.rejected
         else:
-            if job.hired_count >= job.openings:
-                raise Conflict("All openings of this job are filled.")
             application.status = ApplicationStatus.accepted
             job.hired_count += 1
             if job.hired_count == job.openings:

@@ -23,7 +23,7 @@ class AuthService:
     async def register(self, data: RegisterIn) -> User:
         email = data.email.lower()
         if await self.users.by_email(email) is not None:
-            raise Conflict("An account with this email already exists.")
+            raise Conflict("An account with this email already exists.", "email_taken")
         user = User(
             email=email,
             password_hash=hash_password(data.password, self.settings),
@@ -37,13 +37,13 @@ class AuthService:
     async def login(self, email: str, password: str) -> TokenPair:
         user = await self.users.by_email(email)
         if user is None or not verify_password(password, user.password_hash, self.settings):
-            raise Unauthorized("Incorrect email or password.")
+            raise Unauthorized("Incorrect email or password.", "invalid_credentials")
         return await self._issue(user.id, user.role)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         user_id = await self.tokens.consume(refresh_token_id(refresh_token))
         if user_id is None:
-            raise Unauthorized("The refresh token is invalid, expired, or already used.")
+            raise Unauthorized("The refresh token is invalid, expired, or already used.", "invalid_refresh_token")
         user = await self.users.get_or_404(user_id)
         return await self._issue(user.id, user.role)
 

@@ -43,16 +43,16 @@ class PaymentService:
         if not await self.payments.claim_key(principal.id, key, request_hash):
             stored = await self.payments.stored_key(principal.id, key)
             if stored.request_hash != request_hash:
-                raise Unprocessable("This Idempotency-Key was used with a different request.")
+                raise Unprocessable("This Idempotency-Key was used with a different request.", "idempotency_key_reused")
             return PaymentRead.model_validate(stored.response_body)
 
         job = await self.jobs.lock(job_id)
         if job.client_id != principal.id:
             raise Forbidden("Only the job's owner can fund it.")
         if job.status not in FUNDABLE:
-            raise Conflict(f"A {job.status} job cannot be funded.")
+            raise Conflict(f"A {job.status} job cannot be funded.", "job_not_fundable")
         if job.escrow_status != EscrowStatus.none:
-            raise Conflict("This job is funded already.")
+            raise Conflict("This job is funded already.", "job_already_funded")
         if data.amount_minor != job.total_cost_minor:
             raise Unprocessable(f"amount_minor must equal the job's total_cost_minor ({job.total_cost_minor}).")
 
