@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,8 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
 
-    def api(self) -> httpx.Client:
-        return httpx.Client(base_url=f"{self.url}/api/v1", timeout=10)
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=f"{self.url}/api/v1", timeout=10)
 
 
 def _start_server(database_url: str, log: Path, **env: str) -> Server:
@@ -116,19 +116,24 @@ def short_ttl_server(e2e_database: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def browser(e2e_database: str) -> Iterator[Any]:
-    # After the database: Playwright's sync API keeps an event loop running in this thread until it closes,
-    # and scratch_database (setup and teardown) uses asyncio.run.
+def chromium() -> Path:
     if not CHROMIUM.exists():
         if os.environ.get("E2E_REQUIRED") == "1":
             pytest.fail(f"{CHROMIUM} is missing and E2E_REQUIRED=1 (CI installs it: apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); the browser tests need it")
-    from playwright.sync_api import sync_playwright
+    return CHROMIUM
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[Any]:
+    # Playwright's async API, on the suite's one event loop: its sync API would keep a loop running in this
+    # thread and break every async test after it.
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield launched
-        launched.close()
+        await launched.close()
 
 
 @dataclass
@@ -143,24 +148,24 @@ class Recorder:
 
 
 @pytest.fixture
-def new_context(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
-    """Open a browser context (one per actor); at the end, none may have asked another origin for anything."""
+async def new_context(server: Server, browser: Any) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """Open a browser context (one per actor); at the end, none may have asked another origin for anything,
+    and no page may have hit a Content Security Policy violation or a script error."""
     opened: list[tuple[Any, Recorder, str]] = []
 
-    def open_context(on: Server = server) -> Any:
-        context = browser.new_context(base_url=on.url, geolocation={"latitude": 52.52, "longitude": 13.405},
-                                      permissions=["geolocation"])  # fmt: skip
+    async def open_context(on: Server = server) -> Any:
+        context = await browser.new_context(base_url=on.url, geolocation={"latitude": 52.52, "longitude": 13.405},
+                                            permissions=["geolocation"])  # fmt: skip
         recorder = Recorder()
         context.on("request", lambda request: recorder.requests.append(request.url))
         context.on("page", lambda page: _watch(page, recorder))
         context.set_default_timeout(10_000)
-        context.recorder = recorder
         opened.append((context, recorder, on.url))
         return context
 
     yield open_context
     for context, recorder, origin in opened:
-        context.close()
+        await context.close()
         assert recorder.foreign(origin) == [], "requests to another origin"
         broken = [e for e in recorder.errors if "Content Security Policy" in e or e.startswith("pageerror")]
         assert broken == [], broken
