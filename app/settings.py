@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Short lifetimes (down to 1 s) exist for the browser tests of a silent refresh.
     access_token_ttl_seconds: int = Field(default=900, ge=1)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    # A browser session's refresh cookie used less than this long ago works once more: a page reloaded while
+    # its refresh was in flight never received the rotated cookie, and would otherwise be signed out.
+    session_refresh_grace_seconds: int = Field(default=10, ge=0, le=60)
     # argon2 memory cost; the test suite lowers it to keep thousands of hashes fast.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
 

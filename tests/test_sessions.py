@@ -1,9 +1,14 @@
 """Cookie-mode sessions for browsers: the refresh token only in an HttpOnly cookie, rotated like the JSON one."""
 
+from datetime import timedelta
 from http.cookies import SimpleCookie
 
 from httpx import AsyncClient, Response
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models import RefreshToken
+from app.security import refresh_token_id
 from tests.factories import API, PASSWORD, assert_problem, register
 
 SESSION = f"{API}/auth/session"
@@ -13,6 +18,14 @@ def session_cookie(response: Response) -> SimpleCookie:
     cookie = SimpleCookie()
     cookie.load(response.headers["set-cookie"])
     return cookie
+
+
+async def used_long_ago(db: AsyncSession, response: Response) -> None:
+    """Move the first use of the response's cookie token back past the grace period."""
+    jti = refresh_token_id(session_cookie(response)["refresh_token"].value)
+    await db.execute(
+        update(RefreshToken).where(RefreshToken.jti == jti).values(used_at=func.now() - timedelta(minutes=5))
+    )
 
 
 def cookie_header(response: Response) -> dict[str, str]:
@@ -46,7 +59,7 @@ async def test_wrong_password_is_a_401_without_a_cookie(client: AsyncClient) -> 
     assert "set-cookie" not in response.headers
 
 
-async def test_refresh_rotates_the_cookie_and_the_old_one_stops_working(client: AsyncClient) -> None:
+async def test_refresh_rotates_the_cookie_and_the_old_one_stops_working(client: AsyncClient, db: AsyncSession) -> None:
     actor = await register(client)
     signed_in = await sign_in(client, actor.email)
 
@@ -57,10 +70,30 @@ async def test_refresh_rotates_the_cookie_and_the_old_one_stops_working(client: 
     me = await client.get(f"{API}/users/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
     assert me.json()["id"] == actor.id
 
+    await used_long_ago(db, signed_in)
     reused = await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in))
     assert assert_problem(reused, 401)["code"] == "invalid_refresh_token"
     again = await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(refreshed))
     assert again.status_code == 200
+
+
+async def test_a_just_rotated_cookie_works_again_within_the_grace(client: AsyncClient, db: AsyncSession) -> None:
+    """A page reloaded while its refresh was in flight presents the old cookie: it keeps the session."""
+    actor = await register(client)
+    signed_in = await sign_in(client, actor.email)
+    first = await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in))
+    second = await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in))
+    assert first.status_code == second.status_code == 200
+    assert session_cookie(first)["refresh_token"].value != session_cookie(second)["refresh_token"].value
+    # The grace counts from the first use: replays do not extend it.
+    await used_long_ago(db, signed_in)
+    assert_problem(await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in)), 401)
+
+
+async def test_the_json_refresh_has_no_grace(client: AsyncClient) -> None:
+    actor = await register(client)
+    assert (await client.post(f"{API}/auth/refresh", json={"refresh_token": actor.refresh_token})).status_code == 200
+    assert_problem(await client.post(f"{API}/auth/refresh", json={"refresh_token": actor.refresh_token}), 401)
 
 
 async def test_the_cookie_and_the_json_tokens_share_one_store(client: AsyncClient) -> None:
@@ -85,6 +118,15 @@ async def test_logout_revokes_the_session_and_clears_the_cookie(client: AsyncCli
     assert response.status_code == 204
     cleared = session_cookie(response)["refresh_token"]
     assert cleared.value == "" and cleared["path"] == "/api/v1/auth" and cleared["max-age"] == "0"
+    assert_problem(await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in)), 401)
+
+
+async def test_logout_also_ends_the_grace_of_a_just_rotated_cookie(client: AsyncClient) -> None:
+    actor = await register(client)
+    signed_in = await sign_in(client, actor.email)
+    rotated = await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in))
+    assert rotated.status_code == 200
+    assert (await client.post(f"{SESSION}/logout", json={}, headers=cookie_header(signed_in))).status_code == 204
     assert_problem(await client.post(f"{SESSION}/refresh", json={}, headers=cookie_header(signed_in)), 401)
 
 

@@ -62,17 +62,23 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         self.session.add(RefreshToken(jti=jti, user_id=user_id, expires_at=expires))
         await self.session.flush()
 
-    async def consume(self, jti: str) -> int | None:
-        """Mark a live token used, atomically (a concurrent second use finds it used); its user, or None."""
+    async def consume(self, jti: str, grace_seconds: int = 0) -> int | None:
+        """Mark a live token used, atomically (a concurrent second use finds it used); its user, or None.
+
+        With `grace_seconds`, a token first used less than that long ago still works (and keeps its first use).
+        """
+        unused = RefreshToken.used_at.is_(None)
+        if grace_seconds:
+            unused = unused | (RefreshToken.used_at > func.now() - timedelta(seconds=grace_seconds))
         user_id: int | None = await self.session.scalar(
             update(RefreshToken)
             .where(
                 RefreshToken.jti == jti,
-                RefreshToken.used_at.is_(None),
+                unused,
                 RefreshToken.revoked_at.is_(None),
                 RefreshToken.expires_at > func.now(),
             )
-            .values(used_at=func.now())
+            .values(used_at=func.coalesce(RefreshToken.used_at, func.now()))
             .returning(RefreshToken.user_id)
         )
         return user_id
@@ -80,7 +86,8 @@ class RefreshTokenRepository(Repository[RefreshToken]):
     async def revoke(self, jti: str) -> bool:
         revoked = await self.session.scalar(
             update(RefreshToken)
-            .where(RefreshToken.jti == jti, RefreshToken.revoked_at.is_(None), RefreshToken.used_at.is_(None))
+            # A used token is revoked too: it may still be inside a session's refresh grace.
+            .where(RefreshToken.jti == jti, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=func.now())
             .returning(RefreshToken.jti)
         )

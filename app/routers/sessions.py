@@ -54,10 +54,12 @@ async def create_session(
 async def refresh_session(
     data: SessionRequest, response: Response, session: SessionDep, settings: SettingsDep, token: RefreshCookie = None
 ) -> AccessToken:
-    """A new access token for the session cookie; the cookie rotates (the old one stops working)."""
+    """A new access token for the session cookie; the cookie rotates: the old one stops working once it is
+    `APP_SESSION_REFRESH_GRACE_SECONDS` old (a page reloaded mid-refresh never saw the new cookie)."""
     if not token:
         raise Unauthorized("No session: sign in first.", "invalid_refresh_token")
-    return _start(response, await AuthService(session, settings).refresh(token), settings)
+    pair = await AuthService(session, settings).refresh(token, settings.session_refresh_grace_seconds)
+    return _start(response, pair, settings)
 
 
 @router.post(

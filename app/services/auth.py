@@ -40,8 +40,8 @@ class AuthService:
             raise Unauthorized("Incorrect email or password.", "invalid_credentials")
         return await self._issue(user.id, user.role)
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
-        user_id = await self.tokens.consume(refresh_token_id(refresh_token))
+    async def refresh(self, refresh_token: str, grace_seconds: int = 0) -> TokenPair:
+        user_id = await self.tokens.consume(refresh_token_id(refresh_token), grace_seconds)
         if user_id is None:
             raise Unauthorized("The refresh token is invalid, expired, or already used.", "invalid_refresh_token")
         user = await self.users.get_or_404(user_id)

@@ -218,6 +218,16 @@ async def test_sign_out_ends_the_session(new_context: Any, server: Server) -> No
     assert refused.status_code == 401
 
 
+async def test_reloading_during_the_session_refresh_keeps_the_session(new_context: Any, server: Server) -> None:
+    _, email = await register_by_api(server, "client", "Rita Reload")
+    page = await (await new_context()).new_page()
+    await sign_in(page, email)
+    for _ in range(3):  # each reload interrupts the previous page's refresh on load
+        await page.reload(wait_until="commit")
+    await page.goto("/payments")
+    await expect(page.get_by_role("heading", name="My payments")).to_be_visible()
+
+
 async def test_api_errors_are_announced_with_the_problem_detail(new_context: Any, server: Server) -> None:
     _, email = await register_by_api(server, "client", "Eve Error")
     page = await (await new_context()).new_page()
