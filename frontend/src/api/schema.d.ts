@@ -152,7 +152,8 @@ export interface paths {
         put?: never;
         /**
          * Refresh Session
-         * @description A new access token for the session cookie; the cookie rotates (the old one stops working).
+         * @description A new access token for the session cookie; the cookie rotates: the old one stops working once it is
+         *     `APP_SESSION_REFRESH_GRACE_SECONDS` old (a page reloaded mid-refresh never saw the new cookie).
          */
         post: operations["refresh_session"];
         delete?: never;
