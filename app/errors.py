@@ -1,13 +1,17 @@
-"""Domain errors carry their HTTP status; one handler renders every error as RFC 9457 problem details."""
+"""Domain errors carry their HTTP status; one handler renders every error as RFC 9457 problem details.
 
-from collections.abc import Mapping
+Every problem carries a machine-readable `code` (a default per error class, or a specific one where a client
+must tell conflicts apart, e.g. `job_already_funded` vs `openings_full`) and a stable `type` URI made from it.
+"""
+
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,10 +26,19 @@ class FieldError(BaseModel):
     type: str
 
 
+# RFC 9457 suggests a tag URI for problem types that are identifiers, not pages to fetch.
+PROBLEM_TYPE_PREFIX = "tag:marketplace,2026:problem:"
+
+
+def problem_type(code: str) -> str:
+    return PROBLEM_TYPE_PREFIX + code
+
+
 class Problem(BaseModel):
     """The one error shape of the API (RFC 9457)."""
 
-    type: str = "about:blank"
+    type: str = Field(description=f"`{PROBLEM_TYPE_PREFIX}<code>`: one stable URI per kind of problem.")
+    code: str = Field(description="Machine-readable kind of problem, e.g. `job_already_funded`, `openings_full`.")
     title: str
     status: int
     detail: str
@@ -35,13 +48,16 @@ class Problem(BaseModel):
 
 class DomainError(Exception):
     status = 400
+    code = "bad_request"
     # True for a refusal that is also a write to keep (a reused refresh token revokes its family):
     # the unit of work commits instead of rolling back.
     keeps_changes: ClassVar[bool] = False
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if code is not None:
+            self.code = code
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -50,30 +66,37 @@ class DomainError(Exception):
 
 class BadRequest(DomainError):
     status = 400
+    code = "bad_request"
 
 
 class Unauthorized(DomainError):
     status = 401
+    code = "unauthorized"
 
 
 class Forbidden(DomainError):
     status = 403
+    code = "forbidden"
 
 
 class NotFound(DomainError):
     status = 404
+    code = "not_found"
 
 
 class Conflict(DomainError):
     status = 409
+    code = "conflict"
 
 
 class Unprocessable(DomainError):
     status = 422
+    code = "unprocessable"
 
 
 class TooManyRequests(DomainError):
     status = 429
+    code = "too_many_requests"
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
@@ -86,12 +109,44 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     status = 503
+    code = "service_unavailable"
+
+
+# The code of an error that did not come from a DomainError (Starlette's own 404/405, 500s).
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+    409: "conflict",
+    422: "unprocessable",
+    503: "service_unavailable",
+}
 
 
 def problem_response(
-    request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+    request: Request,
+    status: int,
+    detail: str,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra)
+    """The problem answer; `code` defaults to the status's (STATUS_CODES)."""
+    code = code or STATUS_CODES.get(status, "http_error")
+    body = Problem(
+        type=problem_type(code),
+        code=code,
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        **extra,
+    )
     all_headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=all_headers
@@ -105,13 +160,14 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     ]
 
 
-CONSTRAINT_MESSAGES = {
-    "uq_users_email": "An account with this email already exists.",
-    "uq_applications_active_job_worker": "You already have an active application for this job.",
-    "uq_payments_escrow_job": "This job is funded already.",
-    "uq_reviews_job_reviewer_reviewee": "You have already reviewed this person for this job.",
-    "ck_jobs_hired_within_openings": "All openings of this job are filled.",
-    "ck_accounts_balance_non_negative": "The account balance would become negative.",
+# constraint -> (code, message) of the 409 a violation becomes.
+CONSTRAINT_PROBLEMS = {
+    "uq_users_email": ("email_taken", "An account with this email already exists."),
+    "uq_applications_active_job_worker": ("already_applied", "You already have an active application for this job."),
+    "uq_payments_escrow_job": ("job_already_funded", "This job is funded already."),
+    "uq_reviews_job_reviewer_reviewee": ("already_reviewed", "You have already reviewed this person for this job."),
+    "ck_jobs_hired_within_openings": ("openings_full", "All openings of this job are filled."),
+    "ck_accounts_balance_non_negative": ("insufficient_balance", "The account balance would become negative."),
 }
 
 
@@ -129,32 +185,59 @@ def constraint_name(exc: BaseException) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, exc.headers)
+        return problem_response(request, exc.status, exc.detail, exc.code, exc.headers)
 
     @app.exception_handler(InvalidCursor)
     async def _cursor(request: Request, exc: InvalidCursor) -> JSONResponse:
-        return problem_response(request, 422, "The cursor is malformed; pass back a next_cursor from a previous page.")
+        detail = "The cursor is malformed; pass back a next_cursor from a previous page."
+        return problem_response(request, 422, detail, "invalid_cursor")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(request, 422, "The request is not valid.", errors=_field_errors(exc))
+        errors = _field_errors(exc)
+        missing_headers = [str(e.loc[-1]) for e in errors if e.type == "missing" and e.loc[0] == "header"]
+        if missing_headers and len(missing_headers) == len(errors):
+            detail = f"The {', '.join(missing_headers)} header is required."
+            return problem_response(request, 400, detail, "header_missing", errors=errors)
+        return problem_response(request, 422, "The request is not valid.", "validation_failed", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Keeps Starlette's headers, e.g. `Allow` on a 405.
-        return problem_response(request, exc.status_code, str(exc.detail), exc.headers)
+        return problem_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         name = constraint_name(exc)
-        detail = CONSTRAINT_MESSAGES.get(name or "", f"The request conflicts with existing data ({name}).")
-        return problem_response(request, 409, detail)
+        code, detail = CONSTRAINT_PROBLEMS.get(
+            name or "", ("conflict", f"The request conflicts with existing data ({name}).")
+        )
+        return problem_response(request, 409, detail, code)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(request, 500, "An unexpected error occurred.")
+        return problem_response(request, 500, "An unexpected error occurred.", "internal_error")
+
+    app.openapi = _problems_as_problem_json(app.openapi)  # type: ignore[method-assign]
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem shape for the given statuses."""
-    return {s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}} for s in statuses}
+    return {s: {"model": Problem, "description": HTTPStatus(s).phrase} for s in statuses}
+
+
+def _problems_as_problem_json(generate: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents a response `model` under `application/json`; the API sends problems as
+    `application/problem+json`, so move them there (and only there): generated clients then type errors."""
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        for operation in (op for path in document["paths"].values() for op in path.values()):
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if content.get("application/json", {}).get("schema") == problem_ref:
+                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+        return document
+
+    return openapi

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # Public (it is in the repository): signs tokens only when APP_ENVIRONMENT=test.
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 SECRET_KEY_FILE = "secret_key"
+# An exact web origin (scheme, host, optional port; no path), as CORS compares them.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -82,8 +84,12 @@ class Settings(BaseSettings):
 
     # Empty: a random key kept in `data_dir/secret_key` (the test suite alone uses the public DEV_SECRET).
     secret_key: str = Field(default="", repr=False)
-    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    # Short lifetimes (down to 1 s) exist for the browser tests of a silent refresh.
+    access_token_ttl_seconds: int = Field(default=900, ge=1)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    # A browser session's refresh cookie used less than this long ago works once more: a page reloaded while
+    # its refresh was in flight never received the rotated cookie, and would otherwise be signed out.
+    session_refresh_grace_seconds: int = Field(default=10, ge=0, le=60)
     # argon2 memory cost; the test suite lowers it to keep thousands of hashes fast.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     # Password hashes computed at once (each in a thread, off the event loop); more wait their turn.
@@ -108,6 +114,10 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     platform_fee_bps: int = Field(default=1000, ge=0, le=10000)
 
+    # Exact origins (`https://app.example.com`, comma-separated) of a separately hosted web app that may call
+    # the API with credentials. Empty: no CORS (the web app is served by the API itself, same origin).
+    cors_origins: Annotated[list[str], NoDecode] = []
+
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
 
@@ -125,6 +135,20 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         if value and not value.startswith("postgresql+asyncpg://"):
             raise ValueError("APP_DATABASE_URL must be a PostgreSQL URL")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            # `*` with credentials would let any site act as the signed-in user.
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"APP_CORS_ORIGINS takes exact origins like https://app.example.com, not {origin!r}")
         return value
 
     @field_validator("scheduler_interval_seconds")

@@ -221,6 +221,19 @@ def refresh_token_of(name: str) -> Callable[[World], dict[str, Any]]:
     return lambda w: {"refresh_token": w.actors[name].refresh_token}
 
 
+def with_session_cookie(path: str) -> Write:
+    """Sign `w` in through the cookie endpoint, then call `path` with the session cookie."""
+
+    async def write(http: AsyncClient, w: World) -> Response:
+        login = {"email": w.actors["w"].email, "password": PASSWORD}
+        signed_in = await http.post(f"{API}/auth/session", json=login)
+        assert signed_in.status_code == 200, signed_in.text
+        cookie = signed_in.headers["set-cookie"].split(";")[0]
+        return await http.post(f"{API}{path}", json={}, headers={"Cookie": cookie})
+
+    return write
+
+
 # --- checks on response bodies -------------------------------------------------------------------------------
 
 
@@ -626,6 +639,30 @@ CASES = [
         op="logout",
         arrange=marketplace,
         write=post("/auth/logout", None, refresh_token_of("w")),
+        affected=(),
+        unaffected=EVERYTHING,
+    ),
+    Case(
+        "create_session",
+        op="create_session",
+        arrange=marketplace,
+        write=post("/auth/session", None, lambda w: {"email": w.actors["w"].email, "password": PASSWORD}),
+        affected=(),
+        unaffected=EVERYTHING,
+    ),
+    Case(
+        "refresh_session",
+        op="refresh_session",
+        arrange=marketplace,
+        write=with_session_cookie("/auth/session/refresh"),
+        affected=(),
+        unaffected=EVERYTHING,
+    ),
+    Case(
+        "end_session",
+        op="end_session",
+        arrange=marketplace,
+        write=with_session_cookie("/auth/session/logout"),
         affected=(),
         unaffected=EVERYTHING,
     ),

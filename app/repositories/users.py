@@ -58,18 +58,25 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         self.session.add(RefreshToken(jti=jti, user_id=user_id, expires_at=expires, family_id=family_id))
         await self.session.flush()
 
-    async def consume(self, jti: str) -> tuple[int, str] | None:
-        """Mark a live token used, atomically (a concurrent second use finds it used); (user, family) or None."""
+    async def consume(self, jti: str, grace_seconds: int = 0) -> tuple[int, str] | None:
+        """Mark a live token used, atomically (a concurrent second use finds it used); (user, family) or None.
+
+        With `grace_seconds`, a token first used less than that long ago still works (and keeps its first use):
+        a browser that reloaded mid-refresh never saw the rotated cookie.
+        """
+        unused: ColumnElement[bool] = RefreshToken.used_at.is_(None)
+        if grace_seconds:
+            unused = unused | (RefreshToken.used_at > func.now() - timedelta(seconds=grace_seconds))
         row = (
             await self.session.execute(
                 update(RefreshToken)
                 .where(
                     RefreshToken.jti == jti,
-                    RefreshToken.used_at.is_(None),
+                    unused,
                     RefreshToken.revoked_at.is_(None),
                     RefreshToken.expires_at > func.now(),
                 )
-                .values(used_at=func.now())
+                .values(used_at=func.coalesce(RefreshToken.used_at, func.now()))
                 .returning(RefreshToken.user_id, RefreshToken.family_id)
             )
         ).one_or_none()

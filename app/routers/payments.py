@@ -4,7 +4,7 @@ from fastapi import APIRouter, Header
 
 from app.cache import invalidates
 from app.deps import ClientPrincipal, SessionDep, SettingsDep
-from app.errors import BadRequest, problem_responses
+from app.errors import problem_responses
 from app.loaders import JobForOwner, PaymentForParty
 from app.models import Payment
 from app.routers import API_PREFIX
@@ -14,9 +14,9 @@ from app.services.payments import PaymentService
 
 router = APIRouter(prefix=API_PREFIX, tags=["payments"])
 
+# Required: a request without it is a 400 `header_missing` (app/errors.py).
 IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="Required. Repeat it to retry safely."),
+    str, Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Repeat it to retry safely.")
 ]
 
 
@@ -38,11 +38,9 @@ async def fund_job(
     principal: ClientPrincipal,
     session: SessionDep,
     settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey,
 ) -> PaymentRead:
     """Fund the job's escrow with exactly its total_cost_minor. The same key and request replay the answer."""
-    if not idempotency_key:
-        raise BadRequest("The Idempotency-Key header is required.")
     funded = await PaymentService(session, settings).fund(principal, job, data, idempotency_key, _answer)
     return PaymentRead.model_validate(funded)
 

@@ -46,3 +46,22 @@ class TokenPair(Output):
 
 class TokenRefresh(Input):
     refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class SessionCreate(Input):
+    """Browser sign-in: a JSON body (never a form), so a cross-site form cannot reach it."""
+
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class SessionRequest(Input):
+    """`{}`: the session endpoints take a JSON body, so a plain cross-site form cannot reach them."""
+
+
+class AccessToken(Output):
+    """A browser session's access token; its refresh token travels only in an HttpOnly cookie."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")

@@ -29,7 +29,7 @@ class ApplicationService:
             status = await self.jobs.get_status(job_id)
             if status is None:
                 raise NotFound(f"Job {job_id} not found.")
-            raise Conflict(f"This job is {status}; it takes no applications.")
+            raise Conflict(f"This job is {status}; it takes no applications.", "job_not_open")
         application = Application(job_id=job_id, worker_id=principal.id, **data.model_dump())
         await self.applications.add(application)
         return await self._reload(application)
@@ -43,17 +43,17 @@ class ApplicationService:
         return await self._reload(application)
 
     async def decide(self, job: Job, application: Application, *, accept: bool) -> Change[Application]:
+        if accept and job.hired_count >= job.openings:
+            raise Conflict("All openings of this job are filled.", "openings_full")
         if job.status != JobStatus.open:
-            raise Conflict(f"This job is {job.status}; its applications cannot be decided.")
+            raise Conflict(f"This job is {job.status}; its applications cannot be decided.", "job_not_open")
         if application.status != ApplicationStatus.pending:
-            raise Conflict(f"This application is {application.status} already.")
+            raise Conflict(f"This application is {application.status} already.", "application_decided")
         applicants: list[int] = []
         filled = False
         if not accept:
             application.status = ApplicationStatus.rejected
         else:
-            if job.hired_count >= job.openings:
-                raise Conflict("All openings of this job are filled.")
             application.status = ApplicationStatus.accepted
             job.hired_count += 1
             filled = job.hired_count == job.openings

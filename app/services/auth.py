@@ -22,6 +22,7 @@ class RefreshTokenReused(Unauthorized):
     """A rotated refresh token came back: its family is revoked, and that revocation must be committed."""
 
     keeps_changes = True
+    code = "invalid_refresh_token"  # to the client, like any refused refresh: sign in again
 
 
 class AuthService:
@@ -40,7 +41,7 @@ class AuthService:
     async def _create(self, data: NewAccount, role: Role) -> User:
         email = data.email.lower()
         if await self.users.get_by_email(email) is not None:
-            raise Conflict("An account with this email already exists.")
+            raise Conflict("An account with this email already exists.", "email_taken")
         user = User(
             email=email,
             password_hash=await hash_password_async(data.password, self.settings),
@@ -58,20 +59,20 @@ class AuthService:
         # An unknown e-mail verifies against a dummy hash: the same work, so timing does not tell accounts apart.
         stored = user.password_hash if user is not None else await dummy_hash(self.settings)
         if not await verify_password_async(password, stored, self.settings) or user is None:
-            raise Unauthorized("Incorrect email or password.")
+            raise Unauthorized("Incorrect email or password.", "invalid_credentials")
         return await self._issue(user.id, user.role, new_token_family())
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, grace_seconds: int = 0) -> TokenPair:
         jti = refresh_token_id(refresh_token)
-        consumed = await self.tokens.consume(jti)
+        consumed = await self.tokens.consume(jti, grace_seconds)
         if consumed is None:
             if await self.tokens.revoke_family_if_used(jti):
                 raise RefreshTokenReused("This refresh token was used already: every token of its login is revoked.")
-            raise Unauthorized("The refresh token is invalid, expired, or already used.")
+            raise Unauthorized("The refresh token is invalid, expired, or already used.", "invalid_refresh_token")
         user_id, family_id = consumed
         user = await self.users.get(user_id)
         if user is None:  # the token outlived its account
-            raise Unauthorized("The refresh token is invalid, expired, or already used.")
+            raise Unauthorized("The refresh token is invalid, expired, or already used.", "invalid_refresh_token")
         return await self._issue(user.id, user.role, family_id)
 
     async def logout(self, refresh_token: str) -> None:

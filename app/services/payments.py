@@ -53,13 +53,13 @@ class PaymentService:
             stored = await self.payments.get_key(principal.id, key)
             assert stored is not None  # claimed before, by a committed transaction
             if stored.request_hash != request_hash:
-                raise Unprocessable("This Idempotency-Key was used with a different request.")
+                raise Unprocessable("This Idempotency-Key was used with a different request.", "idempotency_key_reused")
             return stored.response_body
 
         if job.status not in FUNDABLE:
-            raise Conflict(f"A {job.status} job cannot be funded.")
+            raise Conflict(f"A {job.status} job cannot be funded.", "job_not_fundable")
         if job.escrow_status != EscrowStatus.none:
-            raise Conflict("This job is funded already.")
+            raise Conflict("This job is funded already.", "job_already_funded")
         if data.amount_minor != job.total_cost_minor:
             raise Unprocessable(f"amount_minor must equal the job's total_cost_minor ({job.total_cost_minor}).")
 
