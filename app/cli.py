@@ -3,8 +3,10 @@
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from alembic import command
 from alembic.config import Config
@@ -64,7 +66,17 @@ async def _create_admin(url: str, settings: Settings, email: str, password: str,
     print(f"admin {email} created")
 
 
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """End the process as `sys.exit` does, so atexit handlers run (they stop the embedded PostgreSQL).
+
+    Uvicorn drains on SIGTERM/SIGINT, restores this handler and raises the signal again once it is done.
+    """
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
     parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -74,6 +86,12 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
     serve.add_argument("--access-log", action="store_true")
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a SIGTERM waits for requests in flight before it closes their connections",
+    )
 
     sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
 
@@ -120,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             workers=args.workers,
             access_log=args.access_log,
+            timeout_graceful_shutdown=args.shutdown_timeout,
             loop="uvloop",
             http="httptools",
         )
