@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Health(status="ready")
 
     for module in (auth, users, catalog, jobs, applications, payments, reviews):
-        app.include_router(module.router, responses=problem_responses(422))
+        app.include_router(module.router, responses=problem_responses(422, 503))  # 503: database unreachable
     if errors := scope_errors(app.routes):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))
     return app

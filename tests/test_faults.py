@@ -426,6 +426,7 @@ async def test_sigterm_drains_every_request_in_flight_and_refuses_new_connection
 
             service.process.send_signal(signal.SIGTERM)
             await until(lambda: refuses_connections(port_of(service)), "new connections are refused")
+            await asyncio.sleep(1.0)  # the requests stay in flight a while into the shutdown
             assert service.process.returncode is None  # still draining
             await transaction.rollback()
 
@@ -447,11 +448,12 @@ async def test_sigterm_drains_every_request_in_flight_and_refuses_new_connection
 
 # --- a crash in the middle of a payment ------------------------------------------------------------------
 
+# The test's lock, and the statement of the payment that then waits for it.
 CRASH_POINTS = {
     # the request has claimed its Idempotency-Key and waits for the job's row lock: no money moved yet
-    "after the key is claimed": "SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE",
+    "after the key is claimed": ("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", "SELECT jobs."),
     # the payment row is written and both balances moved; the ledger rows are not written yet
-    "after the balances moved": "LOCK TABLE ledger_entries IN SHARE MODE",
+    "after the balances moved": ("LOCK TABLE ledger_entries IN SHARE MODE", "INSERT INTO ledger_entries"),
 }
 
 
@@ -493,11 +495,13 @@ async def test_a_crash_in_the_middle_of_a_payment_leaves_the_ledger_balanced_and
 
         lock = conn.transaction()
         await lock.start()
-        statement = CRASH_POINTS[crash_point]
+        statement, waiting_statement = CRASH_POINTS[crash_point]
         await conn.execute(statement, *([job["id"]] if "$1" in statement else []))
         async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
             request = asyncio.ensure_future(http.post(**fund))
             orphans = await blocked_on_locks(conn, 1)
+            waiting = await conn.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", orphans[0])
+            assert waiting.startswith(waiting_statement), waiting
             first.process.kill()  # SIGKILL: no handler, no cleanup, the transaction is left open mid-way
             assert await first.exit_code() == -signal.SIGKILL
             with pytest.raises(httpx.TransportError):
