@@ -1,7 +1,8 @@
 """Faults against real processes: the service runs as `marketplace serve` subprocesses, and the servers that
 get restarted, stopped, hung or killed are this test's own (a private PostgreSQL cluster, a private
-redis-server). The machine's shared PostgreSQL only holds the test database of the tests that kill the
-service, never the server being faulted. Select them with `-m faults`; docs/faults.md says what each proves.
+redis-server). The machine's shared PostgreSQL only holds the test database of the tests that fault the
+service itself or Redis; it is never the server being faulted. Select them with `-m faults`;
+docs/faults.md says what each proves.
 """
 
 import asyncio
@@ -188,7 +189,9 @@ class PrivatePostgres:
     socket_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.socket_dir = self.server.get_postmaster_info().socket_dir
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        assert socket_dir is not None  # the package listens on a Unix socket only
+        self.socket_dir = socket_dir
 
     @property
     def url(self) -> str:
@@ -342,7 +345,6 @@ async def test_a_hung_then_stopped_redis_server_costs_cached_reads_at_most_the_c
     env = service_env(
         APP_DATABASE_URL=database_url,
         APP_REDIS_URL=f"redis://127.0.0.1:{port}/0",
-        APP_CACHE_NAMESPACE=f"test-{uuid.uuid4().hex[:12]}",
         APP_CACHE_TIMEOUT_MS="100",
         APP_CACHE_BREAKER_COOLDOWN_SECONDS="0.5",
     )
