@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 
 from pydantic import ValidationError
 
@@ -73,7 +74,17 @@ async def create_admin(url: str, settings: Settings, data: AdminCreate) -> None:
     print(f"admin {admin.email} created")
 
 
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """End the process as `sys.exit` does, so atexit handlers run (they stop the embedded PostgreSQL).
+
+    Uvicorn drains on SIGTERM/SIGINT, restores this handler and raises the signal again once it is done.
+    """
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
     parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -87,6 +98,12 @@ def main(argv: list[str] | None = None) -> None:
 
     worker_cmd = sub.add_parser("worker", help="run a task worker (background jobs and the scheduler) until SIGTERM")
     worker_cmd.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this process")
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a SIGTERM waits for requests in flight before it closes their connections",
+    )
 
     sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
 
@@ -130,9 +147,6 @@ def main(argv: list[str] | None = None) -> None:
             engine = create_engine(url, settings)
             asyncio.run(seed_demo_if_empty(engine, settings))
         worker_process = None if args.no_worker else _start_worker()
-        # uvicorn shuts down on SIGINT/SIGTERM, then re-raises the signal: exit through `finally` instead.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, _exit)
         try:
             uvicorn.run(
                 "app.main:create_app",
@@ -141,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
                 port=args.port,
                 workers=args.workers,
                 access_log=args.access_log,
+                timeout_graceful_shutdown=args.shutdown_timeout,
                 loop="uvloop",
                 http="httptools",
                 server_header=False,  # no `server: uvicorn` banner
@@ -149,10 +164,6 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             if worker_process is not None:
                 _stop_worker(worker_process)
-
-
-def _exit(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def _start_worker() -> subprocess.Popen[bytes]:

@@ -22,7 +22,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=False,
+        pool_pre_ping=True,  # a connection the database dropped (restart, failover) never reaches a request
         echo=settings.db_echo,
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)

@@ -4,15 +4,17 @@ Every problem carries a machine-readable `code` (a default per error class, or a
 must tell conflicts apart, e.g. `job_already_funded` vs `openings_full`) and a stable `type` URI made from it.
 """
 
+import logging
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.pagination import InvalidCursor
@@ -182,6 +184,28 @@ def constraint_name(exc: BaseException) -> str | None:
     return None
 
 
+# Driver errors that say the database cannot be reached (down, restarting, shutting down), not that a statement failed.
+UNREACHABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """True when the database dropped the connection or refused a new one (a 503, not a bug)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, UNREACHABLE):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -213,6 +237,16 @@ def install_error_handlers(app: FastAPI) -> None:
             name or "", ("conflict", f"The request conflicts with existing data ({name}).")
         )
         return problem_response(request, 409, detail, code)
+
+    # Handled here (not by the catch-all below, which closes the client's connection): the pool replaces the
+    # dead connection, and the next request of the same client succeeds once the database is back.
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unreachable(exc):
+            raise exc
+        logging.getLogger("app.errors").warning("database unreachable: %s", type(exc).__name__)
+        return problem_response(request, 503, "The database is not reachable; retry shortly.", "database_unreachable")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

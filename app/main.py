@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return Health(status="ready")
 
     for module in (auth, sessions, users, catalog, jobs, applications, payments, reviews):
-        app.include_router(module.router, responses=problem_responses(422))
+        app.include_router(module.router, responses=problem_responses(422, 503))  # 503: database unreachable
     if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))
     install_web(app, settings)

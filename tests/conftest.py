@@ -11,6 +11,10 @@
 
 import asyncio
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -21,6 +25,7 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from redis import Redis as SyncRedis
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -239,3 +244,47 @@ async def empty_tables(engine: AsyncEngine) -> None:
             text("INSERT INTO accounts (code, kind) VALUES (:e, 'external'), (:p, 'platform')"),
             {"e": EXTERNAL_FUNDING, "p": PLATFORM_FEES},
         )
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct local ports nothing listens on (bound together, then released)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """A throwaway redis-server of this test (the shared one is never stopped or hung)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        probe = SyncRedis(host="127.0.0.1", port=port, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                probe.ping()
+                break
+            except OSError as exc:  # redis' ConnectionError is an OSError too
+                assert time.monotonic() < deadline, f"redis-server did not start: {exc}"
+                time.sleep(0.02)
+        probe.close()
+        yield port, process
+    finally:
+        process.kill()
+        process.wait()

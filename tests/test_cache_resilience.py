@@ -11,13 +11,11 @@ two-process test, under its own key namespace.
 
 import asyncio
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +24,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -36,28 +33,12 @@ from app.cache.core import Cache
 from app.db import UnitOfWork
 from app.settings import Settings
 from app.state import app_state
-from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables, started_app
+from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables, free_port, free_ports, started_app
 from tests.factories import API, Actor, JobFactory, post_job, register
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST_BUDGET = 1.0  # seconds; generous for a loaded 2-core machine: a healthy read takes milliseconds,
 # a sick cache adds at most two 50 ms timeouts
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct local ports nothing listens on (bound together, then released)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def free_port() -> int:
-    return free_ports(1)[0]
 
 
 class CountingBackend(CacheBackend):
@@ -163,34 +144,6 @@ async def hung_server() -> AsyncIterator[int]:
         for writer in writers:
             writer.close()
         await server.wait_closed()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """A throwaway redis-server of this test (the shared one is never stopped or hung)."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        probe = SyncRedis(host="127.0.0.1", port=port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except OSError as exc:  # redis' ConnectionError is an OSError too
-                assert time.monotonic() < deadline, f"redis-server did not start: {exc}"
-                time.sleep(0.02)
-        probe.close()
-        yield port, process
-    finally:
-        process.kill()
-        process.wait()
 
 
 class SwitchableProxy:
