@@ -130,19 +130,32 @@ class Cache:
             except BackendDown:
                 flight.bypassed = True
                 return "bypass", await produce()
-            payload = await produce()
             try:
-                stored = await self._call("fill", lambda backend: backend.fill(key, stamps, snapshot, payload, ttl))
-            except BackendDown:
-                self.metrics.fills.labels(route, "error").inc()
+                payload = await produce()
+                try:
+                    stored = await self._call(
+                        "fill", lambda backend: backend.fill(key, stamps, snapshot.checksum, payload, ttl)
+                    )
+                except BackendDown:
+                    self.metrics.fills.labels(route, "error").inc()
+                    return "miss", payload
+                self.metrics.fills.labels(route, "stored" if stored else "stale").inc()
+                if stored:
+                    flight.payload = payload
                 return "miss", payload
-            self.metrics.fills.labels(route, "stored" if stored else "stale").inc()
-            if stored:
-                flight.payload = payload
-            return "miss", payload
+            finally:
+                if flight.payload is None and snapshot.created:
+                    await self._release(snapshot.created)
         finally:
             flight.done.set()
             del self._flights[key]
+
+    async def _release(self, created: dict[str, bytes]) -> None:
+        """A miss that stored nothing (the handler raised, the fill was stale or failed) leaves no stamp."""
+        try:
+            await self._call("release", lambda backend: backend.release(created))
+        except BackendDown:
+            pass  # the stamps expire after STAMP_PENDING_SECONDS
 
     async def invalidate(self, route: str, names: set[str]) -> None:
         """Bust tags after a commit. A failure never fails the write: it schedules a global flush."""
