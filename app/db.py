@@ -33,9 +33,7 @@ async def database_identity(engine: AsyncEngine) -> str:
     """What tells this database from every other: its cluster's system identifier (made by initdb, unique
     per cluster, kept by restores of its files) and the database's name in that cluster."""
     async with engine.connect() as conn:
-        row = (
-            await conn.execute(text("SELECT system_identifier, current_database() FROM pg_control_system()"))
-        ).one()
+        row = (await conn.execute(text("SELECT system_identifier, current_database() FROM pg_control_system()"))).one()
     return f"{row[0]}/{row[1]}"
 
 

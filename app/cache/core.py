@@ -1,6 +1,7 @@
 """The response cache: lookups and fills with a circuit breaker, single-flight, metrics; invalidation."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -152,10 +153,8 @@ class Cache:
 
     async def _release(self, created: dict[str, bytes]) -> None:
         """A miss that stored nothing (the handler raised, the fill was stale or failed) leaves no stamp."""
-        try:
+        with contextlib.suppress(BackendDown):  # else they expire after STAMP_PENDING_SECONDS
             await self._call("release", lambda backend: backend.release(created))
-        except BackendDown:
-            pass  # the stamps expire after STAMP_PENDING_SECONDS
 
     async def invalidate(self, route: str, names: set[str]) -> None:
         """Bust tags after a commit. A failure never fails the write: it schedules a global flush."""
