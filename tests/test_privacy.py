@@ -104,9 +104,9 @@ async def test_an_admins_public_pages_do_not_exist_for_anyone_but_admins(
     profile = f"{API}/users/{admin.id}"
 
     # the admin (cached in the self-or-admin class) and other admins see the profile, role and all
-    for actor in (admin, other_admin, admin):
-        response = await cache_client.get(profile, headers=actor.headers)
-        assert (response.status_code, response.json()["role"]) == (200, "admin"), actor
+    for viewer in (admin, other_admin, admin):
+        response = await cache_client.get(profile, headers=viewer.headers)
+        assert (response.status_code, response.json()["role"]) == (200, "admin"), viewer
     unknown = assert_problem(await cache_client.get(f"{API}/users/999999999"), 404)
     for actor in (None, client_, worker):
         body = assert_problem(await cache_client.get(profile, headers=actor.headers if actor else {}), 404)
