@@ -12,8 +12,8 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from app.cache import Metrics, build_cache, tags
-from app.db import create_engine, create_sessionmaker, database_url
+from app.cache import Metrics, build_cache, namespace_of, tags
+from app.db import create_engine, create_sessionmaker, database_identity, database_url
 from app.errors import Conflict
 from app.schemas.auth import AdminCreate
 from app.services.auth import AuthService
@@ -45,10 +45,11 @@ async def _seed(url: str, settings: Settings, args: argparse.Namespace) -> None:
     engine = create_engine(url, settings)
     try:
         await seed(create_sessionmaker(engine), settings, SeedPlan.from_args(args))
+        namespace = settings.cache_namespace or namespace_of(await database_identity(engine))
     finally:
         await engine.dispose()
     # Rows written behind the API's back: drop every cached response (a shared Redis would keep them).
-    cache = build_cache(settings, Metrics())
+    cache = build_cache(settings.model_copy(update={"cache_namespace": namespace}), Metrics())
     await cache.invalidate("seed", {tags.ALL})
     await cache.close()
 

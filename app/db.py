@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.embedded import embedded_server_url
@@ -27,6 +27,14 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
+
+
+async def database_identity(engine: AsyncEngine) -> str:
+    """What tells this database from every other: its cluster's system identifier (made by initdb, unique
+    per cluster, kept by restores of its files) and the database's name in that cluster."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(text("SELECT system_identifier, current_database() FROM pg_control_system()"))).one()
+    return f"{row[0]}/{row[1]}"
 
 
 # Statements sent during the current request (a mutable box, so every task and greenlet of it adds up).

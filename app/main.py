@@ -16,9 +16,9 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.cache import Metrics, build_cache
+from app.cache import Metrics, build_cache, namespace_of
 from app.cache.decorator import scope_errors
-from app.db import create_engine, create_sessionmaker, database_url
+from app.db import create_engine, create_sessionmaker, database_identity, database_url
 from app.deps import get_optional_principal, get_principal
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp
@@ -49,11 +49,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if db is None:
             owned = create_engine(database_url(settings), settings)
             db = Database(owned, create_sessionmaker(owned))
+        # Read once: entries and limiter counters of another database sharing the Redis are never ours.
+        namespace = settings.cache_namespace or namespace_of(await database_identity(db.engine))
+        running = settings.model_copy(update={"cache_namespace": namespace})
         state = AppState(
-            settings=settings,
+            settings=running,
             database=db,
-            cache=build_cache(settings, metrics),
-            limiter=build_limiter(settings),
+            cache=build_cache(running, metrics),
+            limiter=build_limiter(running),
             job_owners=ImmutableFacts(),
         )
         app.state.resources = state

@@ -73,8 +73,10 @@ class Settings(BaseSettings):
     # Empty means: the in-process cache backend (same semantics, one process only).
     redis_url: str = Field(default="", repr=False)
     cache_enabled: bool = True
-    # Prefix of every cache key; apps sharing a Redis share entries only within one namespace.
-    cache_namespace: str = Field(default="mp", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    # Prefix of every cache and limiter key; apps sharing a Redis share entries only within one namespace.
+    # Empty: derived from the database's identity at start-up (app.cache.namespace_of), so two databases
+    # never share entries.
+    cache_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,32}$")
     # Longest a cache operation may take before the request goes on without the cache.
     cache_timeout_ms: int = Field(default=100, ge=1, le=5000)
     # Consecutive cache failures that open the circuit breaker, and how long it stays open.

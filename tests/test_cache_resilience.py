@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.cache import tags as t
-from app.cache.backends import CacheBackend, Lookup
+from app.cache.backends import CacheBackend, Lookup, Snapshot
 from app.cache.core import Cache
 from app.db import UnitOfWork
 from app.settings import Settings
@@ -52,13 +52,17 @@ class CountingBackend(CacheBackend):
         self.calls += 1
         return await self.inner.lookup(entry_key, stamp_keys)
 
-    async def snapshot(self, stamp_keys: list[str]) -> bytes:
+    async def snapshot(self, stamp_keys: list[str]) -> Snapshot:
         self.calls += 1
         return await self.inner.snapshot(stamp_keys)
 
     async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
         self.calls += 1
         return await self.inner.fill(entry_key, stamp_keys, expected, payload, ttl)
+
+    async def release(self, created: dict[str, bytes]) -> None:
+        self.calls += 1
+        await self.inner.release(created)
 
     async def invalidate(self, stamp_keys: list[str]) -> None:
         self.calls += 1

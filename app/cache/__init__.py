@@ -1,5 +1,7 @@
 """The response cache: `@cached` on read endpoints, `@invalidates` on write endpoints (docs/caching.md)."""
 
+import hashlib
+
 from app.cache.backends import CacheBackend, MemoryBackend, RedisBackend
 from app.cache.core import Breaker, Cache
 from app.cache.decorator import cached
@@ -7,10 +9,18 @@ from app.cache.invalidation import WriteContext, invalidates
 from app.cache.metrics import Metrics
 from app.settings import Settings
 
-__all__ = ["Cache", "Metrics", "WriteContext", "build_cache", "cached", "invalidates"]
+__all__ = ["Cache", "Metrics", "WriteContext", "build_cache", "cached", "invalidates", "namespace_of"]
+
+
+def namespace_of(database_identity: str) -> str:
+    """The default namespace: a digest of the database's identity (app.db.database_identity), so apps on
+    different databases sharing one Redis never read each other's entries, and apps on one database share."""
+    return "db-" + hashlib.sha256(database_identity.encode()).hexdigest()[:16]
 
 
 def build_cache(settings: Settings, metrics: Metrics) -> Cache:
+    """The cache of `settings`, whose namespace the lifespan has resolved (namespace_of when it was empty)."""
+    assert settings.cache_namespace, "resolve an empty APP_CACHE_NAMESPACE with namespace_of first"
     timeout = settings.cache_timeout_ms / 1000
     backend: CacheBackend | None
     if not settings.cache_enabled:

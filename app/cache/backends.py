@@ -5,6 +5,11 @@ checksum of its tags' stamps taken *before* the handler read the database; it is
 current stamps still produce that checksum. Invalidating a tag deletes its stamp. A fill is refused when
 the stamps changed while the handler ran, so a value computed from pre-write data is never stored.
 
+Every key expires. A stamp is created by the snapshot of a miss with a short TTL (`STAMP_PENDING_SECONDS`,
+longer than any handler runs); a stored entry extends the TTL of its stamps to at least its own, and a miss
+that stores nothing releases the stamps it created. So a 404 or an error leaves no key behind, and a stamp
+lives no longer than the longest entry that uses it. A stamp that expired or was evicted only causes misses.
+
 Two backends share these semantics: Redis (one round trip per operation, Lua for the atomic steps) and an
 in-process one for running without Redis.
 """
@@ -19,7 +24,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-STAMP_TTL_SECONDS = 7 * 24 * 3600  # longer than any entry TTL; an expired stamp only causes misses
+# A new stamp's TTL until an entry is stored with it: longer than a handler runs (a slower one's fill is
+# refused, which only costs a miss).
+STAMP_PENDING_SECONDS = 60
 
 
 def checksum(stamps: list[bytes]) -> bytes:
@@ -36,6 +43,12 @@ class Lookup:
     entry: bytes | None  # the stored payload, when present and its stamps still match
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    checksum: bytes  # of the stamps before the handler ran
+    created: dict[str, bytes]  # the stamps this snapshot made (key -> value), released if nothing is stored
+
+
 class CacheBackend(ABC):
     """Storage operations; every one may raise (the caller fails open)."""
 
@@ -43,12 +56,17 @@ class CacheBackend(ABC):
     async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup: ...
 
     @abstractmethod
-    async def snapshot(self, stamp_keys: list[str]) -> bytes:
-        """Create missing stamps and return the checksum of all of them."""
+    async def snapshot(self, stamp_keys: list[str]) -> Snapshot:
+        """Create missing stamps (expiring after STAMP_PENDING_SECONDS) and checksum all of them."""
 
     @abstractmethod
     async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
-        """Store payload only if the stamps' checksum still equals `expected`; True if stored."""
+        """Store payload only if the stamps' checksum still equals `expected`, and make its stamps live at
+        least `ttl` seconds; True if stored."""
+
+    @abstractmethod
+    async def release(self, created: dict[str, bytes]) -> None:
+        """Delete the stamps a snapshot created, those still holding the value it gave them."""
 
     @abstractmethod
     async def invalidate(self, stamp_keys: list[str]) -> None: ...
@@ -69,11 +87,18 @@ class MemoryBackend(CacheBackend):
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._entries: dict[str, tuple[float, bytes]] = {}
-        self._stamps: dict[str, bytes] = {}
+        self._stamps: dict[str, tuple[float, bytes]] = {}  # key -> (expires at, value)
         self._max_entries = max_entries
 
+    def _stamp(self, key: str) -> bytes | None:
+        item = self._stamps.get(key)
+        if item is None or item[0] <= time.monotonic():
+            self._stamps.pop(key, None)
+            return None
+        return item[1]
+
     def _current(self, stamp_keys: list[str]) -> bytes | None:
-        stamps = [self._stamps.get(k) for k in stamp_keys]
+        stamps = [self._stamp(k) for k in stamp_keys]
         return None if any(s is None for s in stamps) else checksum([s for s in stamps if s is not None])
 
     async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
@@ -84,34 +109,49 @@ class MemoryBackend(CacheBackend):
         current = self._current(stamp_keys)
         return split_entry(item[1], current) if current is not None else Lookup(None)
 
-    async def snapshot(self, stamp_keys: list[str]) -> bytes:
+    async def snapshot(self, stamp_keys: list[str]) -> Snapshot:
+        created = {}
         for key in stamp_keys:
-            self._stamps.setdefault(key, new_stamp())
-        return checksum([self._stamps[k] for k in stamp_keys])
+            if self._stamp(key) is None:
+                created[key] = new_stamp()
+                self._stamps[key] = (time.monotonic() + STAMP_PENDING_SECONDS, created[key])
+        return Snapshot(checksum([self._stamps[k][1] for k in stamp_keys]), created)
 
     async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
         if self._current(stamp_keys) != expected:
             return False
+        now = time.monotonic()
         if len(self._entries) >= self._max_entries:
-            now = time.monotonic()
             self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            self._stamps = {k: v for k, v in self._stamps.items() if v[0] > now}
             if len(self._entries) >= self._max_entries:
                 self._entries.pop(next(iter(self._entries)))
-        self._entries[entry_key] = (time.monotonic() + ttl, expected + payload)
+        self._entries[entry_key] = (now + ttl, expected + payload)
+        for key in stamp_keys:
+            expires, value = self._stamps[key]
+            self._stamps[key] = (max(expires, now + ttl), value)
         return True
+
+    async def release(self, created: dict[str, bytes]) -> None:
+        for key, value in created.items():
+            if self._stamp(key) == value:
+                del self._stamps[key]
 
     async def invalidate(self, stamp_keys: list[str]) -> None:
         for key in stamp_keys:
             self._stamps.pop(key, None)
 
 
+# KEYS: stamps; ARGV: a new value for each, then the pending TTL. Returns {stamps, indexes of those created}.
 _SNAPSHOT = """
+local created = {}
 for i, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[i], 'NX', 'EX', ARGV[#KEYS + 1])
+  if redis.call('SET', key, ARGV[i], 'NX', 'EX', ARGV[#KEYS + 1]) then created[#created + 1] = i end
 end
-return redis.call('MGET', unpack(KEYS))
+return {redis.call('MGET', unpack(KEYS)), created}
 """
 
+# KEYS: the entry, then its stamps; ARGV: expected checksum, payload, TTL. The stamps then live >= TTL.
 _FILL = """
 local stamps = redis.call('MGET', unpack(KEYS, 2))
 for i, s in ipairs(stamps) do
@@ -119,8 +159,20 @@ for i, s in ipairs(stamps) do
 end
 local current = redis.sha1hex(table.concat(stamps, '|'))
 if current ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1] .. ARGV[2], 'EX', ARGV[3])
+local ttl = tonumber(ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1] .. ARGV[2], 'EX', ttl)
+for i = 2, #KEYS do
+  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
+end
 return 1
+"""
+
+# KEYS: stamps a snapshot created; ARGV: the values it gave them. Deletes those still holding them.
+_RELEASE = """
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then redis.call('DEL', key) end
+end
+return 0
 """
 
 
@@ -156,6 +208,7 @@ class RedisBackend(CacheBackend):
         self.client = fail_fast_client(url, timeout_seconds, max_connections=16)
         self._snapshot = self.client.register_script(_SNAPSHOT)
         self._fill = self.client.register_script(_FILL)
+        self._release = self.client.register_script(_RELEASE)
 
     async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
         raw, *stamps = await self.client.mget([entry_key, *stamp_keys])
@@ -164,12 +217,16 @@ class RedisBackend(CacheBackend):
             return Lookup(None)
         return split_entry(raw, checksum(present))
 
-    async def snapshot(self, stamp_keys: list[str]) -> bytes:
-        stamps = await self._snapshot(keys=stamp_keys, args=[*(new_stamp() for _ in stamp_keys), STAMP_TTL_SECONDS])
-        return checksum(stamps)
+    async def snapshot(self, stamp_keys: list[str]) -> Snapshot:
+        values = [new_stamp() for _ in stamp_keys]
+        stamps, created = await self._snapshot(keys=stamp_keys, args=[*values, STAMP_PENDING_SECONDS])
+        return Snapshot(checksum(stamps), {stamp_keys[i - 1]: values[i - 1] for i in created})
 
     async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
         return bool(await self._fill(keys=[entry_key, *stamp_keys], args=[expected, payload, ttl]))
+
+    async def release(self, created: dict[str, bytes]) -> None:
+        await self._release(keys=list(created), args=list(created.values()))
 
     async def invalidate(self, stamp_keys: list[str]) -> None:
         await self.client.unlink(*stamp_keys)

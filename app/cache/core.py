@@ -1,6 +1,7 @@
 """The response cache: lookups and fills with a circuit breaker, single-flight, metrics; invalidation."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -130,19 +131,30 @@ class Cache:
             except BackendDown:
                 flight.bypassed = True
                 return "bypass", await produce()
-            payload = await produce()
             try:
-                stored = await self._call("fill", lambda backend: backend.fill(key, stamps, snapshot, payload, ttl))
-            except BackendDown:
-                self.metrics.fills.labels(route, "error").inc()
+                payload = await produce()
+                try:
+                    stored = await self._call(
+                        "fill", lambda backend: backend.fill(key, stamps, snapshot.checksum, payload, ttl)
+                    )
+                except BackendDown:
+                    self.metrics.fills.labels(route, "error").inc()
+                    return "miss", payload
+                self.metrics.fills.labels(route, "stored" if stored else "stale").inc()
+                if stored:
+                    flight.payload = payload
                 return "miss", payload
-            self.metrics.fills.labels(route, "stored" if stored else "stale").inc()
-            if stored:
-                flight.payload = payload
-            return "miss", payload
+            finally:
+                if flight.payload is None and snapshot.created:
+                    await self._release(snapshot.created)
         finally:
             flight.done.set()
             del self._flights[key]
+
+    async def _release(self, created: dict[str, bytes]) -> None:
+        """A miss that stored nothing (the handler raised, the fill was stale or failed) leaves no stamp."""
+        with contextlib.suppress(BackendDown):  # else they expire after STAMP_PENDING_SECONDS
+            await self._call("release", lambda backend: backend.release(created))
 
     async def invalidate(self, route: str, names: set[str]) -> None:
         """Bust tags after a commit. A failure never fails the write: it schedules a global flush."""

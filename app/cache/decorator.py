@@ -108,7 +108,9 @@ def cached(
         async def wrapper(*args: Any, cache_request: Request, **kwargs: Any) -> Response:
             cache = cache_of(cache_request)
             route = cache_request.scope["route"].path
-            params: Params = {**cache_request.path_params, **{n: kwargs[n] for n in declared if n in kwargs}}
+            # Validated values only (`/jobs/02` is `/jobs/2`): a path parameter's value is the endpoint's
+            # argument of that name (a startup check, `scope_errors`, makes sure there is one).
+            params: Params = {n: kwargs[n] for n in (*cache_request.path_params, *declared) if n in kwargs}
             principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
             if scope == "private":
                 assert principal is not None, "a private cached route must require authentication"
@@ -173,7 +175,8 @@ def _calls(dependant: Dependant) -> set[Any]:
 
 
 def scope_errors(routes: list[Any], *, optional: Callable[..., Any], required: Callable[..., Any]) -> list[str]:
-    """Cached routes whose scope contradicts their dependencies (checked at startup and in the tests).
+    """Cached routes whose scope contradicts their dependencies, or whose key would miss a path parameter
+    (checked at startup and in the tests).
 
     `optional` and `required` are the app's dependencies that resolve the caller (may be anonymous / must
     be signed in). A public route must not look at the caller; a private one must require a login; a viewer
@@ -185,6 +188,10 @@ def scope_errors(routes: list[Any], *, optional: Callable[..., Any], required: C
         spec: CacheSpec | None = getattr(route.endpoint, "cache_spec", None)
         if spec is None:
             continue
+        arguments = inspect.signature(route.endpoint).parameters
+        for name in route.param_convertors:
+            if name not in arguments:
+                errors.append(f"{route.path}: path parameter {name} is not an argument, so not in the cache key")
         calls = _calls(route.dependant)
         knows_caller = get_optional_principal in calls
         if spec.scope == "public" and knows_caller:

@@ -73,7 +73,8 @@ class ApplicationRepository(Repository[Application]):
     async def list_ranked(self, job_id: int, limit: int) -> list[Row[Any]]:
         """Pending applications by score, computed in one statement however many applicants there are.
 
-        Rows: (Application with worker loaded, score, rating, skills, distance, experience, distance_km).
+        Rows: (Application with worker loaded, score, rating, skills, distance, experience, distance_km in
+        whole km).
         """
         job = aliased(Job)
         worker = aliased(User)
@@ -93,7 +94,9 @@ class ApplicationRepository(Repository[Application]):
         skills = case(
             (job_skill_count == 0, literal(1.0)), else_=cast(shared_skills, Float) / cast(job_skill_count, Float)
         )
-        km = distance_km(job.lat, job.lng, worker.lat, worker.lng)
+        # Whole km, the distance the client is shown: the score is computed from it too, so neither tells
+        # more of the worker's private location (docs/security.md, Privacy).
+        km = func.round(distance_km(job.lat, job.lng, worker.lat, worker.lng))
         # CASE, not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so a missing location would score 0.
         distance = case((km.is_(None), 0.5), else_=func.greatest(0.0, 1.0 - km / DISTANCE_SCALE_KM))
         experience = cast(func.least(worker.completed_jobs, EXPERIENCE_CAP), Float) / float(EXPERIENCE_CAP)

@@ -4,6 +4,7 @@ from sqlalchemy import ColumnElement, func, literal, select, union, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.models import Application, Job, RefreshToken, Review, User
+from app.models.enums import Role
 from app.repositories.base import Repository
 
 
@@ -17,8 +18,10 @@ class UserRepository(Repository[User]):
         """A user with what their profile shows (skills) and their balance (account)."""
         return await self.get(user_id, selectinload(User.skills), joinedload(User.account))
 
-    async def exists(self, user_id: int) -> bool:
-        return bool(await self.session.scalar(select(func.count()).where(User.id == user_id)))
+    async def exists_publicly(self, user_id: int) -> bool:
+        """The user exists and has public pages: admins have none (docs/security.md, Privacy)."""
+        stmt = select(func.count()).where(User.id == user_id, User.role != Role.admin)
+        return bool(await self.session.scalar(stmt))
 
     async def list_related_job_ids(self, user_id: int) -> tuple[list[int], list[int]]:
         """(jobs the user posted, jobs the user applied to): the job views that embed the user."""

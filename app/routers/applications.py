@@ -86,7 +86,7 @@ async def list_best_applicants(
                 distance=round(row.distance, 4),
                 experience=round(row.experience, 4),
             ),
-            distance_km=None if row.distance_km is None else round(row.distance_km, 3),
+            distance_km=None if row.distance_km is None else int(row.distance_km),
             application=JobApplicationRead.model_validate(row.Application),
         )
         for row in rows

@@ -6,7 +6,7 @@ from app.changes import Change
 from app.deps import CurrentPrincipal, OptionalPrincipal, SessionDep, SettingsDep, WorkerPrincipal
 from app.errors import NotFound, problem_responses
 from app.loaders import AllowedReviewFilter, SelfOrAdminUserId, found, sees_private
-from app.models.enums import ApplicationStatus, JobStatus, ReviewFilter
+from app.models.enums import ApplicationStatus, JobStatus, ReviewFilter, Role
 from app.params import Cursor, Limit, ReviewFilterName
 from app.repositories.applications import ApplicationRepository
 from app.repositories.jobs import JobRepository
@@ -77,9 +77,13 @@ async def list_my_applications(
     tags=lambda p, _: [t.user(p["user_id"])],
 )
 async def get_user(user_id: Id, principal: OptionalPrincipal, session: SessionDep) -> PublicProfile:
-    """A public profile; email and phone only for the user themself or an admin."""
+    """A public profile; email and phone only for the user themself or an admin. An admin's profile is
+    only for admins: to anyone else there is no such user."""
     user = found(await UserRepository(session).get_profile(user_id), "User", user_id)
-    return PublicProfile.of(user, private=sees_private(principal, user_id))
+    private = sees_private(principal, user_id)
+    if user.role == Role.admin and not private:
+        raise NotFound(f"User {user_id} not found.")
+    return PublicProfile.of(user, private=private)
 
 
 @router.get(
@@ -104,6 +108,8 @@ async def list_user_reviews(
 ) -> ReceivedReviewsPage:
     """Reviews the user received, newest first, with their rating summary. `unread` is for the user only."""
     user = found(await UserRepository(session).get(user_id), "User", user_id)
+    if user.role == Role.admin:  # admins have no public pages
+        raise NotFound(f"User {user_id} not found.")
     items, next_cursor = await ReviewRepository(session).list_received(user_id, filter, cursor, limit)
     return ReceivedReviewsPage(
         items=[ReviewRead.model_validate(r) for r in items],
@@ -123,7 +129,7 @@ async def list_user_reviews(
 async def list_user_given_reviews(
     user_id: Id, session: SessionDep, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[ReviewRead]:
-    if not await UserRepository(session).exists(user_id):
+    if not await UserRepository(session).exists_publicly(user_id):
         raise NotFound(f"User {user_id} not found.")
     items, next_cursor = await ReviewRepository(session).list_given(user_id, cursor, limit)
     return Page(items=[ReviewRead.model_validate(r) for r in items], next_cursor=next_cursor)
@@ -151,7 +157,7 @@ async def list_user_jobs(
     cursor: Cursor = None,
 ) -> Page[JobRead]:
     """Jobs the client posted, newest first. Cancelled jobs only for the owner and admins."""
-    if not await UserRepository(session).exists(user_id):
+    if not await UserRepository(session).exists_publicly(user_id):
         raise NotFound(f"User {user_id} not found.")
     visible = [s.value for s in JobStatus]
     if not sees_private(principal, user_id):

@@ -46,12 +46,14 @@ class ApplicationDetail(ApplicationRead):
 class ScoreParts(Output):
     rating: float = Field(description="((n*avg + 5*3.0)/(n+5) - 1)/4 over the worker's n received ratings")
     skills: float = Field(description="share of the job's skills the worker has (1 if the job lists none)")
-    distance: float = Field(description="max(0, 1 - km/50) when both have a location, else 0.5")
+    distance: float = Field(description="max(0, 1 - km/50), km in whole km, when both have a location, else 0.5")
     experience: float = Field(description="min(completed_jobs, 20)/20")
 
 
 class RankedApplicant(Output):
     score: float = Field(description="40*rating + 25*skills + 20*distance + 15*experience, in [0, 100]")
     parts: ScoreParts
-    distance_km: float | None
+    distance_km: int | None = Field(
+        description="Whole km between the job and the worker (their location is private), if both have one."
+    )
     application: JobApplicationRead

@@ -1,4 +1,5 @@
-"""Job lifecycle: post, edit while open, cancel (refunding escrow), complete (releasing escrow).
+"""Job lifecycle: post, edit while open (its location until someone applies), cancel (refunding escrow),
+complete (releasing escrow).
 
 Callers pass jobs the caller owns, already locked (app.loaders.JobForOwner); this module keeps the rules.
 """
@@ -74,7 +75,11 @@ class JobService:
             job.category_id = (await category_named(self.categories, data.category)).id
         if "location" in data.model_fields_set:
             loc = data.location
-            job.city, job.lat, job.lng = (loc.city, loc.lat, loc.lng) if loc else (None, None, None)
+            place = (loc.city, loc.lat, loc.lng) if loc else (None, None, None)
+            # Moving the job and reading best-applicants again would locate an applicant's home.
+            if place != (job.city, job.lat, job.lng) and await self.applications.list_applicant_ids(job.id):
+                raise Conflict("A job's location cannot change once someone has applied.")
+            job.city, job.lat, job.lng = place
         if data.skills is not None:
             await self.jobs.load(job, "skills")
             job.skills = await skills_named(self.skills, data.skills)
