@@ -28,10 +28,9 @@ from app.cache.core import Cache
 from app.db import UnitOfWork, create_engine, create_sessionmaker, database_identity
 from app.settings import Settings
 from app.state import app_state
-from tests.conftest import _server_url, app_client, delete_namespace, scratch_database, started_app
+from tests.conftest import _server_url, app_client, delete_namespace, free_port, scratch_database, started_app
 from tests.factories import API, Actor, post_job, register
 from tests.test_cache_contract import build_world, cached_samples, x_cache
-from tests.test_cache_resilience import free_port
 
 REDIS_URL_ENV = "APP_TEST_REDIS_URL"
 
