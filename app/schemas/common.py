@@ -51,10 +51,21 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
-class Input(BaseModel):
-    """Request bodies: unknown fields are an error, strings are trimmed."""
+NO_NUL = r"^[^\x00]*$"
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+def _state_no_nul(schema: dict[str, Any]) -> None:
+    """The JSON schema says what `_no_nul` enforces: strings without a pattern of their own get NO_NUL."""
+    for prop in schema.get("properties", {}).values():
+        for branch in [prop, *prop.get("anyOf", [])]:
+            if branch.get("type") == "string" and "pattern" not in branch and "format" not in branch:
+                branch["pattern"] = NO_NUL
+
+
+class Input(BaseModel):
+    """Request bodies: unknown fields are an error, strings are trimmed and hold no NUL."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_state_no_nul)
 
     @field_validator("*")
     @classmethod
