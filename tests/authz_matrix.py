@@ -71,7 +71,12 @@ SIGNED_IN_200 = (401, 200, 200, 200, 200, 200)
 
 
 def _new_account(w: World) -> dict[str, Any]:
-    return {"email": f"new-{w.nonce}@test.example", "password": "a-fresh-password", "full_name": "New", "role": "client"}
+    return {
+        "email": f"new-{w.nonce}@test.example",
+        "password": "a-fresh-password",
+        "full_name": "New",
+        "role": "client",
+    }
 
 
 def _job(w: World) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Schemathesis hooks (loaded through SCHEMATHESIS_HOOKS by tests/test_schemathesis.py): what the custom string
 formats of the OpenAPI mean, so generated data that the schema calls valid is valid."""
 
+import schemathesis
 from hypothesis import strategies as st
 
-import schemathesis
 from app.pagination import encode_cursor
 
 # `format: cursor` (app/params.py): an array of numbers, base64url; arrays of two integers fit every listing.

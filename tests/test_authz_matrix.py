@@ -89,7 +89,8 @@ async def test_each_actor_gets_exactly_its_status(
 
 
 def test_every_route_of_the_app_has_a_row(settings: Settings) -> None:
-    routes = {(method, route.path) for route in api_routes(create_app(settings).routes) for method in route.methods}
+    app_routes = api_routes(create_app(settings).routes)
+    routes = {(method, route.path) for route in app_routes for method in route.methods or ()}
     covered = {row.route for row in ROWS}
     assert routes - covered == set(), "routes without a row in tests/authz_matrix.py"
     assert covered - routes == set(), "rows of routes the app does not have"
@@ -99,3 +100,14 @@ def test_the_docs_print_the_matrix() -> None:
     found = re.search(r"<!-- authz-matrix -->\n(.*?)\n<!-- /authz-matrix -->", DOC.read_text(), re.DOTALL)
     assert found, "docs/security.md has no <!-- authz-matrix --> block"
     assert found.group(1).strip() == markdown(), "regenerate it: python -m tests.authz_matrix"
+
+
+def test_the_owasp_map_names_only_tests_that_exist() -> None:
+    """`tests/x.py::test_y` (and `::test_z` after it, same file) in docs/security.md name real tests."""
+    section = DOC.read_text().split("## OWASP API Security Top 10 (2023)")[1]
+    missing, current = [], ""
+    for file, name in re.findall(r"`(tests/[a-z_]+\.py)?(?:::(test_[a-z0-9_]+))?", section):
+        current = file or current
+        if name and f"def {name}(" not in (DOC.parent.parent / current).read_text():
+            missing.append(f"{current}::{name}")
+    assert missing == []
