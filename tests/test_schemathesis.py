@@ -47,6 +47,7 @@ def _env(database_url: str) -> dict[str, str]:
         "APP_ARGON2_MEMORY_KIB": "1024",
         "APP_REDIS_URL": "",
         "APP_LOG_FORMAT": "text",
+        "APP_DB_POOL_SIZE": "3",  # the machine's PostgreSQL is shared by the whole suite
     }
 
 
