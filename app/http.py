@@ -7,20 +7,24 @@
   and `Cache-Control: no-store`. The response cache sets its own Cache-Control on cached routes; every
   other answer (accounts, tokens, payments) is never stored by a browser or proxy.
 - A 405 lists in `Allow` every method of the path (Starlette names only those of the first route it met).
+- `document_request_statuses` puts in the OpenAPI the statuses an operation answers for what it takes.
 """
 
 import base64
 import hashlib
 import re
+from collections.abc import Callable
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.cache.decorator import api_routes
-from app.errors import problem_response
+from app.cache.decorator import api_routes, dependency_calls
+from app.errors import problem_response, problem_responses
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS = {
@@ -69,6 +73,30 @@ def allowed_methods(app: FastAPI, path: str) -> str:
     routes = [route for route in api_routes(app.routes) if route.path_regex.match(path)]
     methods = {method for route in routes for method in route.methods or ()}
     return ", ".join(sorted(methods))
+
+
+def _takes_parameters(dependant: Dependant) -> bool:
+    """Path, query or header parameters anywhere in the dependency tree (loaders take the path ids)."""
+    own = dependant.path_params or dependant.query_params or dependant.header_params
+    return bool(own) or any(_takes_parameters(sub) for sub in dependant.dependencies)
+
+
+def document_request_statuses(router: APIRouter, *, optional_principal: Callable[..., Any]) -> None:
+    """Document the statuses that follow from what an operation takes, so no route's list can forget them:
+    a body (400 unparseable, 413 over APP_MAX_BODY_BYTES), parameters or a body (422), and a token that may
+    be sent (401 when it is bad, also on public reads that look at the caller).
+
+    Call it before `include_router` (FastAPI builds the app's routes from the router's then); it is idempotent.
+    """
+    for route in api_routes(router.routes):
+        statuses = []
+        if route.body_field is not None:
+            statuses += [400, 413]
+        if _takes_parameters(route.dependant) or route.body_field is not None:
+            statuses.append(422)
+        if optional_principal in dependency_calls(route.dependant):
+            statuses.append(401)
+        route.responses = {**problem_responses(*statuses), **route.responses}
 
 
 class ResponseHeadersMiddleware:

@@ -21,7 +21,7 @@ from app.cache.decorator import scope_errors
 from app.db import create_engine, create_sessionmaker, database_identity, database_url
 from app.deps import get_optional_principal, get_principal
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
-from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp
+from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp, document_request_statuses
 from app.memo import ImmutableFacts
 from app.observability import configure_logging, install_observability
 from app.ratelimit import build_limiter
@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return Health(status="ready")
 
     for module in (auth, sessions, users, catalog, jobs, applications, payments, reviews):
-        app.include_router(module.router, responses=problem_responses(422, 503))  # 503: database unreachable
+        document_request_statuses(module.router, optional_principal=get_optional_principal)
+        app.include_router(module.router, responses=problem_responses(503))  # 503: database unreachable
     if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))
     install_web(app, settings)

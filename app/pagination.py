@@ -12,6 +12,10 @@ class InvalidCursor(ValueError):
     """A cursor that no page of ours produced (app/errors.py renders it as a 422)."""
 
 
+# The syntax of a cursor: base64url without padding (OpenAPI states it as `format: cursor`, app/params.py).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
+
+
 def encode_cursor(values: tuple[Any, ...]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")

@@ -16,6 +16,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.errors import Unauthorized
 from app.models.enums import Role
+from app.schemas.common import MAX_ID
 from app.settings import Settings
 
 JWT_ALGORITHM = "HS256"
@@ -107,7 +108,10 @@ def decode_access_token(token: str, settings: Settings) -> Principal:
         )
         if claims["type"] != "access":
             raise Unauthorized("Not an access token.")
-        return Principal(id=int(claims["sub"]), role=Role(claims["role"]))
+        user_id = int(claims["sub"])
+        if not 1 <= user_id <= MAX_ID:  # names no row; the driver would overflow on it
+            raise ValueError("sub is not a user id")
+        return Principal(id=user_id, role=Role(claims["role"]))
     except (jwt.PyJWTError, ValueError) as exc:
         raise Unauthorized("The access token is invalid or has expired.") from exc
 

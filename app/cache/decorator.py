@@ -165,12 +165,12 @@ def api_routes(routes: list[Any]) -> list[APIRoute]:
     return found
 
 
-def _calls(dependant: Dependant) -> set[Any]:
+def dependency_calls(dependant: Dependant) -> set[Any]:
     """Every dependency callable in the tree under `dependant`."""
     found = set()
     for sub in dependant.dependencies:
         found.add(sub.call)
-        found |= _calls(sub)
+        found |= dependency_calls(sub)
     return found
 
 
@@ -192,7 +192,7 @@ def scope_errors(routes: list[Any], *, optional: Callable[..., Any], required: C
         for name in route.param_convertors:
             if name not in arguments:
                 errors.append(f"{route.path}: path parameter {name} is not an argument, so not in the cache key")
-        calls = _calls(route.dependant)
+        calls = dependency_calls(route.dependant)
         knows_caller = get_optional_principal in calls
         if spec.scope == "public" and knows_caller:
             errors.append(f"{route.path}: public but depends on the caller")

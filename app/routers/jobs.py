@@ -20,17 +20,18 @@ from app.services.jobs import JobService
 router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
 
 
+# `lat,lng` in decimal degrees, each within its range (lat -90..90, lng -180..180), e.g. 52.52,13.40.
+_LAT = r"-?(?:90(?:\.0{1,20})?|[1-8]?[0-9](?:\.[0-9]{1,20})?)"
+_LNG = r"-?(?:180(?:\.0{1,20})?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]{1,20})?)"
+NEAR_PATTERN = f"^{_LAT},{_LNG}$"
+
+
 def parse_near(near: str | None) -> tuple[float, float] | None:
+    """`near` has matched NEAR_PATTERN: two numbers within their ranges."""
     if near is None:
         return None
-    try:
-        lat_s, lng_s = near.split(",")
-        lat, lng = float(lat_s), float(lng_s)
-    except ValueError as exc:
-        raise Unprocessable("near must be 'lat,lng', e.g. near=52.52,13.40") from exc
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise Unprocessable("near is out of range (lat -90..90, lng -180..180)")
-    return lat, lng
+    lat, lng = near.split(",")
+    return float(lat), float(lng)
 
 
 @router.get("", response_model=Page[JobCard], operation_id="list_jobs", responses=problem_responses(422))
@@ -45,7 +46,9 @@ async def list_jobs(
     skill: Annotated[list[Slug] | None, Query(max_length=20, description="Any of these skills")] = None,
     pay_min: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
     pay_max: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
-    near: Annotated[str | None, Query(max_length=64, description="lat,lng")] = None,
+    near: Annotated[
+        str | None, Query(max_length=64, pattern=NEAR_PATTERN, description="lat,lng, e.g. 52.52,13.40")
+    ] = None,
     radius_km: Annotated[float, Query(gt=0, le=1000)] = 50.0,
     sort: JobSort = JobSort.newest,
     limit: Limit = 20,

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import Field
 
 from app.models.enums import ApplicationStatus
-from app.schemas.common import Input, MinorAmount, Output
+from app.schemas.common import Hours, Input, MinorAmount, Output
 from app.schemas.jobs import JobSummary
 from app.schemas.users import WorkerSummary
 
@@ -11,7 +11,7 @@ from app.schemas.users import WorkerSummary
 class ApplicationCreate(Input):
     cover_letter: str = Field("", max_length=5000)
     bid_minor: MinorAmount | None = None
-    estimated_hours: int | None = Field(None, gt=0, le=10_000, strict=True)
+    estimated_hours: Hours | None = None
 
 
 class ApplicationRead(Output):

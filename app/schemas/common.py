@@ -3,15 +3,43 @@
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+)
 
 T = TypeVar("T")
 
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's `integer` includes 2.0; true, "2" and 2.5 stay errors (Strict).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A JSON integer in a request body, after its bounds (so they stay in the JSON schema): no lax coercion of
+# booleans or strings: `Annotated[int, Field(<bounds>), WholeNumber, Strict()]`.
+WholeNumber = BeforeValidator(_whole_number)
+# A coordinate: a JSON number, never a boolean (lax floats take `false` as 0).
+Latitude = Annotated[float, Field(ge=-90, le=90, strict=True)]
+Longitude = Annotated[float, Field(ge=-180, le=180, strict=True)]
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 MAX_MINOR = 10**12
-MinorAmount = Annotated[int, Field(gt=0, le=MAX_MINOR, strict=True)]
+MinorAmount = Annotated[int, Field(gt=0, le=MAX_MINOR), WholeNumber, Strict()]
 # A row id (BIGINT): a larger number names no row and would overflow the driver (a 500).
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+MAX_ID = 2**63 - 1
+# The bound is exclusive: OpenAPI's numbers are floats, and 2**63 is one exactly (2**63 - 1 is not).
+# In a path or query (text, parsed as a number):
+Id = Annotated[int, Field(ge=1, lt=MAX_ID + 1)]
+# In a request body (a JSON integer):
+RefId = Annotated[int, Field(ge=1, lt=MAX_ID + 1), WholeNumber, Strict()]
+Hours = Annotated[int, Field(gt=0, le=10_000), WholeNumber, Strict()]
 
 
 def _aware(value: datetime) -> datetime:
@@ -23,10 +51,21 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
-class Input(BaseModel):
-    """Request bodies: unknown fields are an error, strings are trimmed."""
+NO_NUL = r"^[^\x00]*$"
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+def _state_no_nul(schema: dict[str, Any]) -> None:
+    """The JSON schema says what `_no_nul` enforces: strings without a pattern of their own get NO_NUL."""
+    for prop in schema.get("properties", {}).values():
+        for branch in [prop, *prop.get("anyOf", [])]:
+            if branch.get("type") == "string" and "pattern" not in branch and "format" not in branch:
+                branch["pattern"] = NO_NUL
+
+
+class Input(BaseModel):
+    """Request bodies: unknown fields are an error, strings are trimmed and hold no NUL."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_state_no_nul)
 
     @field_validator("*")
     @classmethod
@@ -48,8 +87,8 @@ class Page(Output, Generic[T]):
 
 class Location(Input):
     city: str = Field(min_length=1, max_length=120)
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lng: Longitude
 
 
 class LocationRead(Output):

@@ -1,13 +1,14 @@
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 
 from app.models.enums import EscrowStatus, JobStatus, PayType
 from app.models.job import Job
 from app.schemas.common import (
     AwareDatetime,
     CatalogItem,
+    Hours,
     Input,
     Location,
     LocationRead,
@@ -15,7 +16,10 @@ from app.schemas.common import (
     Output,
     Slug,
     UserRef,
+    WholeNumber,
 )
+
+Openings = Annotated[int, Field(ge=1, le=50), WholeNumber, Strict()]
 
 
 class _JobFields(Input):
@@ -34,8 +38,8 @@ class JobCreate(_JobFields):
     skills: list[Slug] = Field(default_factory=list, max_length=20)
     pay_type: PayType
     pay_rate_minor: MinorAmount
-    hours: int | None = Field(None, gt=0, le=10_000, strict=True, description="Whole hours; hourly jobs only.")
-    openings: int = Field(1, ge=1, le=50, strict=True)
+    hours: Hours | None = Field(None, description="Whole hours; hourly jobs only.")
+    openings: Openings = 1
     location: Location | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
@@ -58,8 +62,8 @@ class JobUpdate(_JobFields):
     skills: list[Slug] | None = Field(None, max_length=20)
     pay_type: PayType | None = None
     pay_rate_minor: MinorAmount | None = None
-    hours: int | None = Field(None, gt=0, le=10_000, strict=True)
-    openings: int | None = Field(None, ge=1, le=50, strict=True)
+    hours: Hours | None = None
+    openings: Openings | None = None
     location: Location | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None

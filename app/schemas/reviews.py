@@ -1,14 +1,14 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, Strict
 
-from app.schemas.common import Input, Output, Page, UserRef
+from app.schemas.common import Input, Output, Page, RefId, UserRef, WholeNumber
 
 
 class ReviewCreate(Input):
-    reviewee_id: int = Field(gt=0, strict=True)
-    rating: Annotated[int, Field(ge=1, le=5, strict=True)]
+    reviewee_id: RefId
+    rating: Annotated[int, Field(ge=1, le=5), WholeNumber, Strict()]
     comment: str = Field("", max_length=2000)
 
 

@@ -55,7 +55,8 @@ class AuthService:
         return profile
 
     async def login(self, email: str, password: str) -> TokenPair:
-        user = await self.users.get_by_email(email)
+        # PostgreSQL text holds no NUL, so such an e-mail names no account (and must not reach the driver).
+        user = await self.users.get_by_email(email) if "\x00" not in email else None
         # An unknown e-mail verifies against a dummy hash: the same work, so timing does not tell accounts apart.
         stored = user.password_hash if user is not None else await dummy_hash(self.settings)
         if not await verify_password_async(password, stored, self.settings) or user is None:

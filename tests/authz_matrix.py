@@ -1,0 +1,171 @@
+"""The authorization matrix: every route x every actor, with the exact status each gets.
+
+One row per route (a route may have more rows, for a query that changes who may call it). Read by
+tests/test_authz_matrix.py, which fails when a route of the app has no row, and printed in docs/security.md
+(`python -m tests.authz_matrix` prints the table; a test checks that the doc's table is this one).
+
+Adding a route: add one `Row` below, with its method, path (the route's template, optionally with a query),
+the body it sends (from the `World`'s ids) and the six statuses in ACTORS order.
+
+The world every request meets (built afresh for each request by the test):
+- `job`: the owner's job, funded, the hired worker hired on its one opening (so it is in progress);
+- `application`: the hired worker's (accepted) application to `job`;
+- `done_job`: another job of the owner, completed with the hired worker; the owner reviewed the worker
+  (`review`), and its escrow paid the worker out (`payment`: payer the owner, payee the hired worker);
+- `user_id` in a path is the owner.
+The owner, the other client and the admin are clients/an admin; the hired and the other worker are workers.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTORS = ("anonymous", "owner", "other_client", "hired_worker", "other_worker", "admin")
+
+
+@dataclass(frozen=True)
+class World:
+    owner: int
+    hired_worker: int
+    job: int
+    done_job: int
+    application: int
+    payment: int
+    review: int
+    owner_email: str
+    owner_password: str
+    nonce: str
+
+
+Body = Callable[[World], Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    # anonymous, owner, other_client, hired_worker, other_worker, admin
+    expect: tuple[int, int, int, int, int, int]
+    json: Body | None = None
+    form: Body | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def route(self) -> tuple[str, str]:
+        """The route it exercises: (method, path template without the query)."""
+        return self.method, self.path.split("?")[0]
+
+    def url(self, world: World) -> str:
+        return self.path.format(
+            job_id=world.job,
+            application_id=world.application,
+            payment_id=world.payment,
+            review_id=world.review,
+            user_id=world.owner,
+        )
+
+
+API = "/api/v1"
+ALL_200 = (200, 200, 200, 200, 200, 200)
+SIGNED_IN_200 = (401, 200, 200, 200, 200, 200)
+
+
+def _new_account(w: World) -> dict[str, Any]:
+    return {
+        "email": f"new-{w.nonce}@test.example",
+        "password": "a-fresh-password",
+        "full_name": "New",
+        "role": "client",
+    }
+
+
+def _job(w: World) -> dict[str, Any]:
+    return {"title": "Paint the fence", "category": "handyman", "pay_type": "fixed", "pay_rate_minor": 5000}
+
+
+ROWS: list[Row] = [
+    Row("GET", "/health", ALL_200),
+    Row("GET", "/health/ready", ALL_200),
+    Row("GET", "/metrics", ALL_200),  # loopback clients (the test's); a token when APP_METRICS_TOKEN is set
+    Row("GET", "/docs", ALL_200),
+    Row("GET", "/docs/oauth2-redirect", ALL_200),
+    Row("GET", "/redoc", ALL_200),
+    # auth: the token a caller sends plays no part
+    Row("POST", f"{API}/auth/register", (201, 201, 201, 201, 201, 201), json=_new_account),
+    Row(
+        "POST",
+        f"{API}/auth/token",
+        ALL_200,
+        form=lambda w: {"username": w.owner_email, "password": w.owner_password},
+    ),
+    Row("POST", f"{API}/auth/refresh", (401, 401, 401, 401, 401, 401), json=lambda w: {"refresh_token": "unknown"}),
+    Row("POST", f"{API}/auth/logout", (204, 204, 204, 204, 204, 204), json=lambda w: {"refresh_token": "unknown"}),
+    # browser sessions: the refresh cookie, not the bearer token, decides (the test sends none)
+    Row(
+        "POST",
+        f"{API}/auth/session",
+        ALL_200,
+        json=lambda w: {"email": w.owner_email, "password": w.owner_password},
+    ),
+    Row("POST", f"{API}/auth/session/refresh", (401, 401, 401, 401, 401, 401), json=lambda w: {}),
+    Row("POST", f"{API}/auth/session/logout", (204, 204, 204, 204, 204, 204), json=lambda w: {}),
+    # users
+    Row("GET", f"{API}/users/me", SIGNED_IN_200),
+    Row("PATCH", f"{API}/users/me", SIGNED_IN_200, json=lambda w: {"headline": "Reliable"}),
+    Row("GET", f"{API}/users/me/applications", (401, 403, 403, 200, 200, 403)),
+    Row("GET", f"{API}/users/{{user_id}}", ALL_200),
+    Row("GET", f"{API}/users/{{user_id}}/reviews", ALL_200),
+    Row("GET", f"{API}/users/{{user_id}}/reviews?filter=unread", (401, 200, 403, 403, 403, 403)),
+    Row("GET", f"{API}/users/{{user_id}}/reviews/given", ALL_200),
+    Row("GET", f"{API}/users/{{user_id}}/jobs", ALL_200),
+    Row("GET", f"{API}/users/{{user_id}}/payments", (401, 200, 403, 403, 403, 200)),
+    # catalog
+    Row("GET", f"{API}/categories", ALL_200),
+    Row("GET", f"{API}/skills", ALL_200),
+    # jobs
+    Row("GET", f"{API}/jobs", ALL_200),
+    Row("POST", f"{API}/jobs", (401, 201, 201, 403, 403, 403), json=_job),
+    Row("GET", f"{API}/jobs/{{job_id}}", ALL_200),
+    Row("PATCH", f"{API}/jobs/{{job_id}}", (401, 409, 403, 403, 403, 403), json=lambda w: {"title": "A new title"}),
+    Row("POST", f"{API}/jobs/{{job_id}}/cancel", (401, 200, 403, 403, 403, 403)),
+    Row("POST", f"{API}/jobs/{{job_id}}/complete", (401, 200, 403, 403, 403, 403)),
+    # applications
+    Row("POST", f"{API}/jobs/{{job_id}}/applications", (401, 403, 403, 409, 409, 403), json=lambda w: {}),
+    Row("GET", f"{API}/jobs/{{job_id}}/applications", (401, 200, 403, 403, 403, 200)),
+    Row("GET", f"{API}/jobs/{{job_id}}/best-applicants", (401, 200, 403, 403, 403, 200)),
+    Row("GET", f"{API}/applications/{{application_id}}", (401, 200, 404, 200, 404, 200)),
+    Row("POST", f"{API}/applications/{{application_id}}/withdraw", (401, 403, 403, 409, 404, 403)),
+    Row("POST", f"{API}/applications/{{application_id}}/accept", (401, 409, 404, 403, 403, 403)),
+    Row("POST", f"{API}/applications/{{application_id}}/reject", (401, 409, 404, 403, 403, 403)),
+    # payments
+    Row(
+        "POST",
+        f"{API}/jobs/{{job_id}}/payments",
+        (401, 409, 403, 403, 403, 403),
+        json=lambda w: {"amount_minor": 1},
+        headers={"Idempotency-Key": "authz-matrix"},
+    ),
+    Row("GET", f"{API}/payments/{{payment_id}}", (401, 200, 404, 200, 404, 200)),
+    # reviews
+    Row(
+        "POST",
+        f"{API}/jobs/{{job_id}}/reviews",
+        (401, 409, 403, 409, 403, 403),
+        json=lambda w: {"reviewee_id": w.owner, "rating": 5},
+    ),
+    Row("POST", f"{API}/reviews/{{review_id}}/read", (401, 403, 403, 200, 403, 403)),
+]
+
+
+def markdown() -> str:
+    """The matrix as the table printed in docs/security.md."""
+    lines = [
+        "| route | " + " | ".join(a.replace("_", " ") for a in ACTORS) + " |",
+        "|---|" + "---|" * len(ACTORS),
+    ]
+    lines += [f"| `{row.method} {row.path}` | " + " | ".join(map(str, row.expect)) + " |" for row in ROWS]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
