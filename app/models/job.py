@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -13,12 +14,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    literal,
+    select,
     text,
+    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, aggregate_order_by
+from sqlalchemy.orm import Mapped, column_property, declared_attr, mapped_column, relationship
 
-from app.models.base import Base, IdMixin, TimestampMixin
+from app.models.base import Base, CreatedMixin, IdMixin, TimestampMixin
 from app.models.catalog import Category, Skill
 from app.models.enums import EscrowStatus, JobStatus, PayType, check_in
 from app.models.user import User
@@ -31,6 +36,27 @@ job_skills = Table(
     # GET /jobs?skill=: jobs having any of the given skills
     Index("ix_job_skills_skill_job", "skill_id", "job_id"),
 )
+
+
+class Shift(IdMixin, CreatedMixin, Base):
+    """A scheduled shift of a job: every hired worker works each one (a timesheet per worker and shift)."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (
+        CheckConstraint(
+            "ends_at - starts_at BETWEEN interval '30 minutes' AND interval '16 hours'", name="length_range"
+        ),
+        # a job's shifts in order (every job view lists them; accepting a worker copies them into timesheets)
+        Index("ix_shifts_job_starts", "job_id", "starts_at"),
+    )
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds()) // 60
 
 
 class Job(IdMixin, TimestampMixin, Base):
@@ -112,6 +138,22 @@ class Job(IdMixin, TimestampMixin, Base):
     client: Mapped[User] = relationship(lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")
     skills: Mapped[list[Skill]] = relationship(secondary=job_skills, lazy="raise", order_by=Skill.slug)
+    shifts: Mapped[list[Shift]] = relationship(lazy="raise", order_by=Shift.starts_at, cascade="all, delete-orphan")
+
+    @declared_attr
+    def schedule(cls) -> Mapped[list[dict[str, Any]]]:
+        """The shifts as JSON [{id, starts_at, ends_at}] (UTC), in the job's own row: every view of a job lists
+        them without a query of their own, so the read endpoints keep their statement budgets."""
+        shift = {"id": Shift.id, "starts_at": Shift.starts_at, "ends_at": Shift.ends_at}
+        utc = {k: func.timezone("UTC", v) if k != "id" else v for k, v in shift.items()}
+        item = func.jsonb_build_object(*(x for k, v in utc.items() for x in (k, v)))
+        aggregated = (
+            select(func.coalesce(func.jsonb_agg(aggregate_order_by(item, Shift.starts_at)), literal("[]", JSONB)))
+            .where(Shift.job_id == cls.id)
+            .correlate_except(Shift)
+            .scalar_subquery()
+        )
+        return column_property(type_coerce(aggregated, JSONB))
 
     @property
     def funded(self) -> bool:
