@@ -25,7 +25,7 @@ from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp
 from app.memo import ImmutableFacts
 from app.observability import configure_logging, install_observability
 from app.ratelimit import build_limiter
-from app.routers import applications, auth, catalog, jobs, payments, reviews, users
+from app.routers import applications, auth, catalog, disputes, jobs, payments, reviews, shifts, timesheets, users
 from app.settings import Settings, get_settings
 from app.state import AppState, Database, app_state
 
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             raise ServiceUnavailable("The database is not reachable.") from exc
         return Health(status="ready")
 
-    for module in (auth, users, catalog, jobs, applications, payments, reviews):
+    for module in (auth, users, catalog, jobs, applications, payments, reviews, shifts, timesheets, disputes):
         app.include_router(module.router, responses=problem_responses(422))
     if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))

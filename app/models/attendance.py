@@ -97,7 +97,9 @@ class Dispute(IdMixin, TimestampMixin, Base):
         CheckConstraint("resolved_minutes >= 0 AND worker_amount_minor >= 0", name="resolution_non_negative"),
         # one dispute per timesheet; one work dispute per hired worker and job
         Index("uq_disputes_timesheet", "timesheet_id", unique=True, postgresql_where=text("timesheet_id IS NOT NULL")),
-        Index("uq_disputes_work_job_worker", "job_id", "worker_id", unique=True, postgresql_where=text("kind = 'work'")),
+        Index(
+            "uq_disputes_work_job_worker", "job_id", "worker_id", unique=True, postgresql_where=text("kind = 'work'")
+        ),
         # completion's check (an open dispute blocks it) and pay (resolved work disputes)
         Index("ix_disputes_job", "job_id"),
         # GET /disputes?status=open: the admins' queue, oldest first

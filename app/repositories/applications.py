@@ -13,6 +13,8 @@ NEWEST = [SortKey(Application.created_at, datetime), SortKey(Application.id, int
 
 # Best-applicants score weights and the rating prior (issue #2): 5 virtual ratings of 3.0.
 PRIOR_COUNT, PRIOR_MEAN, DISTANCE_SCALE_KM, EXPERIENCE_CAP = 5, 3.0, 50.0, 20
+# Reliability (issue #10): (attended + 4) / (attended + no_shows + late_cancellations + 4).
+RELIABILITY_PRIOR = 4
 
 
 class ApplicationRepository(Repository[Application]):
@@ -73,7 +75,8 @@ class ApplicationRepository(Repository[Application]):
     async def list_ranked(self, job_id: int, limit: int) -> list[Row[Any]]:
         """Pending applications by score, computed in one statement however many applicants there are.
 
-        Rows: (Application with worker loaded, score, rating, skills, distance, experience, distance_km).
+        Rows: (Application with worker loaded, score, rating, skills, distance, experience, reliability,
+        distance_km).
         """
         job = aliased(Job)
         worker = aliased(User)
@@ -97,7 +100,11 @@ class ApplicationRepository(Repository[Application]):
         # CASE, not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so a missing location would score 0.
         distance = case((km.is_(None), 0.5), else_=func.greatest(0.0, 1.0 - km / DISTANCE_SCALE_KM))
         experience = cast(func.least(worker.completed_jobs, EXPERIENCE_CAP), Float) / float(EXPERIENCE_CAP)
-        score = 40 * rating + 25 * skills + 20 * distance + 15 * experience
+        attended = cast(worker.attended_shifts + RELIABILITY_PRIOR, Float)
+        reliability = attended / (
+            worker.attended_shifts + worker.no_shows + worker.late_cancellations + RELIABILITY_PRIOR
+        )
+        score = 35 * rating + 20 * skills + 20 * distance + 10 * experience + 15 * reliability
         stmt = (
             select(
                 Application,
@@ -106,6 +113,7 @@ class ApplicationRepository(Repository[Application]):
                 skills.label("skills"),
                 distance.label("distance"),
                 experience.label("experience"),
+                reliability.label("reliability"),
                 km.label("distance_km"),
             )
             .join(worker, worker.id == Application.worker_id)
