@@ -15,7 +15,6 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    literal,
     select,
     text,
     type_coerce,
@@ -148,7 +147,7 @@ class Job(IdMixin, TimestampMixin, Base):
         utc = {k: func.timezone("UTC", v) if k != "id" else v for k, v in shift.items()}
         item = func.jsonb_build_object(*(x for k, v in utc.items() for x in (k, v)))
         aggregated = (
-            select(func.coalesce(func.jsonb_agg(aggregate_order_by(item, Shift.starts_at)), literal("[]", JSONB)))
+            select(func.coalesce(func.jsonb_agg(aggregate_order_by(item, Shift.starts_at)), func.jsonb_build_array()))
             .where(Shift.job_id == cls.id)
             .correlate_except(Shift)
             .scalar_subquery()

@@ -77,7 +77,7 @@ class User(IdMixin, TimestampMixin, Base):
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
 
     @property
-    def reliability(self) -> float:
+    def reliability_score(self) -> float:
         """(attended + 4) / (attended + no_shows + late_cancellations + 4): a new worker's is 1."""
         return (self.attended_shifts + 4) / (self.attended_shifts + self.no_shows + self.late_cancellations + 4)
 

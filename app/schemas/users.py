@@ -35,7 +35,7 @@ class Reliability(Output):
             attended=user.attended_shifts,
             no_shows=user.no_shows,
             late_cancellations=user.late_cancellations,
-            score=round(user.reliability, 4),
+            score=round(user.reliability_score, 4),
         )
 
 
