@@ -157,6 +157,7 @@ class TimesheetRepository(Repository[Timesheet]):
             .where(User.id == per_worker.c.worker_id)
             .values(no_shows=User.no_shows + per_worker.c.n)
             .returning(per_worker.c.n)
+            .execution_options(synchronize_session=False)  # rows of other sessions: nothing to synchronise
         )
         return sum(await self.session.scalars(counted.add_cte(marked)))
 
@@ -173,6 +174,7 @@ class TimesheetRepository(Repository[Timesheet]):
             .where(Timesheet.id.in_(due.scalar_subquery()), Timesheet.status == TimesheetStatus.submitted)
             .values(status=TimesheetStatus.approved, approved_minutes=Timesheet.claimed_minutes)
             .returning(Timesheet.id)
+            .execution_options(synchronize_session=False)
         )
         return len(list(await self.session.scalars(approved)))
 
