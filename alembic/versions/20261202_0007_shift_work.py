@@ -37,6 +37,8 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_users_reliability_non_negative"), "users", "attended_shifts >= 0 AND no_shows >= 0 AND late_cancellations >= 0"
     )
+    op.add_column("jobs", sa.Column("open_disputes", sa.Integer(), server_default="0", nullable=False))
+    op.create_check_constraint(op.f("ck_jobs_open_disputes_non_negative"), "jobs", "open_disputes >= 0")
     op.drop_constraint(op.f("ck_applications_status"), "applications", type_="check")
     op.create_check_constraint(
         op.f("ck_applications_status"),
@@ -199,6 +201,8 @@ def downgrade() -> None:
     op.create_check_constraint(
         op.f("ck_applications_status"), "applications", "status IN ('pending', 'accepted', 'rejected', 'withdrawn')"
     )
+    op.drop_constraint(op.f("ck_jobs_open_disputes_non_negative"), "jobs", type_="check")
+    op.drop_column("jobs", "open_disputes")
     op.drop_constraint(op.f("ck_users_reliability_non_negative"), "users", type_="check")
     for name in ("late_cancellations", "no_shows", "attended_shifts"):
         op.drop_column("users", name)

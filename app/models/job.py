@@ -70,6 +70,7 @@ class Job(IdMixin, TimestampMixin, Base):
         CheckConstraint("openings BETWEEN 1 AND 50", name="openings_range"),
         CheckConstraint("hired_count BETWEEN 0 AND openings", name="hired_within_openings"),
         CheckConstraint("applications_count >= 0", name="applications_count_non_negative"),
+        CheckConstraint("open_disputes >= 0", name="open_disputes_non_negative"),
         CheckConstraint("total_cost_minor > 0", name="total_cost_positive"),
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="location_pair"),
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)", name="location_range"),
@@ -121,6 +122,8 @@ class Job(IdMixin, TimestampMixin, Base):
     escrow_status: Mapped[str] = mapped_column(String(16), server_default=EscrowStatus.none.value)
     hired_count: Mapped[int] = mapped_column(Integer, server_default="0")
     applications_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Disputes waiting for an admin (they block completion), kept with the job row that every writer locks.
+    open_disputes: Mapped[int] = mapped_column(Integer, server_default="0")
     city: Mapped[str | None] = mapped_column(String(120))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)

@@ -4,8 +4,8 @@ from typing import Any
 from sqlalchemy import Float, Row, and_, case, cast, func, literal, select, update
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from app.models import Application, Job, User, job_skills, user_skills
-from app.models.enums import ApplicationStatus
+from app.models import Application, Dispute, Job, User, job_skills, user_skills
+from app.models.enums import ApplicationStatus, DisputeKind, DisputeStatus
 from app.repositories.base import Repository, SortKey
 from app.repositories.geo import distance_km
 
@@ -61,6 +61,25 @@ class ApplicationRepository(Repository[Application]):
             .order_by(Application.id)
         )
         return list(rows)
+
+    async def list_hired_with_awards(self, job_id: int) -> list[tuple[int, int | None]]:
+        """(worker id, what a resolved work dispute awarded them or None) for each hired worker, by id."""
+        award = (
+            select(Dispute.worker_amount_minor)
+            .where(
+                Dispute.job_id == Application.job_id,
+                Dispute.worker_id == Application.worker_id,
+                Dispute.kind == DisputeKind.work,
+                Dispute.status == DisputeStatus.resolved,
+            )
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
+            select(Application.worker_id, award)
+            .where(Application.job_id == job_id, Application.status == ApplicationStatus.accepted)
+            .order_by(Application.worker_id)
+        )
+        return [(worker, amount) for worker, amount in rows]
 
     async def is_hired(self, job_id: int, worker_id: int) -> bool:
         found = await self.session.scalar(

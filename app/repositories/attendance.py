@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
 from app.models import Dispute, Job, Shift, Timesheet, User
-from app.models.enums import DisputeKind, DisputeStatus, JobStatus, TimesheetStatus
+from app.models.enums import DisputeStatus, JobStatus, TimesheetStatus
 from app.repositories.base import Repository, SortKey
 
 # A timesheet in one of these needs nothing more before the job can be paid.
@@ -198,17 +198,6 @@ class DisputeRepository(Repository[Dispute]):
             .limit(1)
         )
         return found
-
-    async def list_work_awards(self, job_id: int) -> dict[int, int]:
-        """Resolved work disputes of the job: the amount each worker is to be paid instead of their pay."""
-        rows = await self.session.execute(
-            select(Dispute.worker_id, Dispute.worker_amount_minor).where(
-                Dispute.job_id == job_id,
-                Dispute.kind == DisputeKind.work,
-                Dispute.status == DisputeStatus.resolved,
-            )
-        )
-        return {worker: int(amount) for worker, amount in rows if amount is not None}
 
     async def list_by_status(
         self, statuses: Sequence[str], cursor: str | None, limit: int

@@ -66,7 +66,8 @@ class ApplicationService:
                 raise Conflict("All openings of this job are filled.")
             application.status = ApplicationStatus.accepted
             job.hired_count += 1
-            await self.timesheets.add_for_worker(job.id, application.worker_id)
+            if job.schedule:
+                await self.timesheets.add_for_worker(job.id, application.worker_id)
             filled = job.hired_count == job.openings
             if filled:  # the job starts and leaves the search pages; the other applicants are turned down
                 job.status = JobStatus.in_progress

@@ -44,6 +44,7 @@ class DisputeService:
             reason=data.reason,
             proposed_minutes=data.proposed_minutes,
         )
+        job.open_disputes += 1
         await self.disputes.add(dispute)
         return await self._reload(dispute)
 
@@ -52,6 +53,7 @@ class DisputeService:
         if not await self.applications.is_hired(job.id, data.worker_id):
             raise Unprocessable(f"User {data.worker_id} is not a worker hired on this job.")
         dispute = Dispute(kind=DisputeKind.work, job_id=job.id, worker_id=data.worker_id, reason=data.reason)
+        job.open_disputes += 1
         await self.disputes.add(dispute)
         return await self._reload(dispute)
 
@@ -75,6 +77,7 @@ class DisputeService:
                 raise Unprocessable(f"worker_amount_minor must be at most the worker's share ({share_of(job)}).")
             dispute.worker_amount_minor = data.worker_amount_minor
         dispute.status = DisputeStatus.resolved
+        job.open_disputes -= 1
         dispute.resolved_by_id = admin.id
         dispute.resolved_at = datetime.now(UTC)
         await self.disputes.flush()

@@ -34,14 +34,14 @@ def total_cost(pay_type: str, pay_rate_minor: int, hours: int | None, openings: 
     return pay_rate_minor * hours_factor * openings
 
 
-def earned(job: Job, workers: list[int], attendance: dict[int, Attendance], awards: dict[int, int]) -> dict[int, int]:
+def earned(job: Job, hired: list[tuple[int, int | None]], attendance: dict[int, Attendance]) -> dict[int, int]:
     """What each hired worker earned, before the fee: a resolved work dispute's award; else without shifts
     their share; with shifts, hourly: floor(approved minutes x rate / 60), fixed: share x attended / shifts."""
     share, shifts = share_of(job), len(job.schedule)
     pay = {}
-    for worker in workers:
-        if worker in awards:
-            pay[worker] = awards[worker]
+    for worker, award in hired:
+        if award is not None:
+            pay[worker] = award
         elif not shifts:
             pay[worker] = share
         elif job.pay_type == PayType.hourly:
@@ -132,7 +132,7 @@ class JobService:
         if job.status not in ACTIVE:
             raise Conflict(f"A {job.status} job cannot be cancelled.")
         await self._no_open_dispute(job, "cancelled")
-        if await self.timesheets.has_check_in(job.id):
+        if job.schedule and await self.timesheets.has_check_in(job.id):
             raise Conflict("Work on this job has started (a shift was checked in to): complete it instead.")
         if job.escrow_status == EscrowStatus.held:
             owed: dict[int, int] = {}
@@ -140,7 +140,8 @@ class JobService:
                 late_fee = share_of(job) * self.settings.late_cancel_fee_bps // 10_000
                 owed = dict.fromkeys(await self.applications.list_hired_worker_ids(job.id), late_fee)
             await self.payments.settle(job, owed)
-        await self.timesheets.delete_scheduled(job.id)
+        if job.schedule:
+            await self.timesheets.delete_scheduled(job.id)
         await self.applications.reject_pending(job.id)
         job.status = JobStatus.cancelled
         job.cancelled_at = func.now()
@@ -158,10 +159,12 @@ class JobService:
             raise Conflict(
                 f"Every timesheet must be approved, resolved or a no-show before completion; waiting: {waiting}."
             )
-        workers = await self.applications.list_hired_worker_ids(job.id)
+        hired = await self.applications.list_hired_with_awards(job.id)
+        workers = [worker for worker, _ in hired]
         attendance = await self.timesheets.list_attendance(job.id) if job.schedule else {}
-        await self.payments.settle(job, earned(job, workers, attendance, await self.disputes.list_work_awards(job.id)))
-        await self.applications.reject_pending(job.id)  # completing closes the job to new applications
+        await self.payments.settle(job, earned(job, hired, attendance))
+        if job.status == JobStatus.open:  # completing closes it to new applications (a full job took none)
+            await self.applications.reject_pending(job.id)
         await self.users.count_completed_job([job.client_id, *workers])
         job.status = JobStatus.completed
         job.completed_at = func.now()
@@ -172,7 +175,7 @@ class JobService:
         return Change(change.value, applicants=change.applicants, users=people, search=True)
 
     async def _no_open_dispute(self, job: Job, done: str) -> None:
-        if (dispute_id := await self.disputes.get_open_id(job.id)) is not None:
+        if job.open_disputes and (dispute_id := await self.disputes.get_open_id(job.id)) is not None:
             raise Conflict(f"Dispute {dispute_id} is open: the job can be {done} once an admin resolved it.")
 
     async def _changed(self, job: Job) -> Change[Job]:
