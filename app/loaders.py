@@ -6,8 +6,9 @@ The 404/403 policy (docs/architecture.md):
   job's owner, admins), payments (payer, payee, admins).
 - 403 when the caller may see the object but not do this: jobs, profiles and reviews are public, so a
   non-owner acting on them gets 403; so does a participant of an application acting outside their part.
-- Timesheets and disputes are private like applications (their worker, the job's owner, admins: 404 to
-  anyone else); shifts are public (every job view lists them), so a worker not hired on the job gets 403.
+- Shifts and timesheets belong to a job, which is public: acting on them as anyone but their worker (or the
+  job's owner) is 403, as issue #10 states; a missing one is 404. Disputes are private like payments (the
+  job's owner, the worker concerned, admins: 404 to anyone else).
 - Role guards (app.deps: ClientPrincipal, WorkerPrincipal, AdminPrincipal) run first: a wrong role is 403
   before any lookup.
 

@@ -252,9 +252,10 @@ async def test_the_owner_approves_a_submitted_timesheet(
     job = await shift_job(client, owner, [worker])
     submitted = await worked(client, db, owner, job, job["shifts"][0], worker, 100)
     assert_problem(await act(client, worker, submitted["id"], "approve"), 403)  # role first
-    assert_problem(await act(client, other_client, submitted["id"], "approve"), 404)  # may not see it
+    assert_problem(await act(client, other_client, submitted["id"], "approve"), 403)  # the job is public: 403
     assert_problem(await act(client, other_worker, submitted["id"], "approve"), 403)
-    assert_problem(await submit(client, other_worker, submitted["id"], 10), 404)
+    assert_problem(await submit(client, other_worker, submitted["id"], 10), 403)
+    assert_problem(await act(client, owner, 999_999_999, "approve"), 404)
     response = await act(client, owner, submitted["id"], "approve")
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["approved_minutes"]) == ("approved", 100)

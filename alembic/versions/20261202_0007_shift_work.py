@@ -35,7 +35,9 @@ def upgrade() -> None:
     for name in ("attended_shifts", "no_shows", "late_cancellations"):
         op.add_column("users", sa.Column(name, sa.Integer(), server_default="0", nullable=False))
     op.create_check_constraint(
-        op.f("ck_users_reliability_non_negative"), "users", "attended_shifts >= 0 AND no_shows >= 0 AND late_cancellations >= 0"
+        op.f("ck_users_reliability_non_negative"),
+        "users",
+        "attended_shifts >= 0 AND no_shows >= 0 AND late_cancellations >= 0",
     )
     op.add_column("jobs", sa.Column("open_disputes", sa.Integer(), server_default="0", nullable=False))
     op.create_check_constraint(op.f("ck_jobs_open_disputes_non_negative"), "jobs", "open_disputes >= 0")
