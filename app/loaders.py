@@ -165,9 +165,7 @@ async def _timesheet_locked(
     timesheet_id: int, principal: Principal, session: SessionDep, *, acts_as_worker: bool
 ) -> tuple[Job, Timesheet]:
     timesheets = TimesheetRepository(session)
-    timesheet = await timesheets.get_detail(timesheet_id)
-    if timesheet is None or not (principal.is_admin or principal.id in (timesheet.worker_id, timesheet.job.client_id)):
-        raise NotFound(f"Timesheet {timesheet_id} not found.")
+    timesheet = found(await timesheets.get_detail(timesheet_id), "Timesheet", timesheet_id)
     if (timesheet.worker_id if acts_as_worker else timesheet.job.client_id) != principal.id:
         raise Forbidden(
             "Only the timesheet's worker does this." if acts_as_worker else "Only the job's owner does this."
