@@ -90,3 +90,4 @@ def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 ClientPrincipal = Annotated[Principal, Depends(require_role(Role.client))]
 WorkerPrincipal = Annotated[Principal, Depends(require_role(Role.worker))]
+AdminPrincipal = Annotated[Principal, Depends(require_role(Role.admin))]

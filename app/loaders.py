@@ -6,22 +6,35 @@ The 404/403 policy (docs/architecture.md):
   job's owner, admins), payments (payer, payee, admins).
 - 403 when the caller may see the object but not do this: jobs, profiles and reviews are public, so a
   non-owner acting on them gets 403; so does a participant of an application acting outside their part.
-- Role guards (app.deps: ClientPrincipal, WorkerPrincipal) run first: a wrong role is 403 before any lookup.
+- Shifts and timesheets belong to a job, which is public: acting on them as anyone but their worker (or the
+  job's owner) is 403, as issue #10 states; a missing one is 404. Disputes are private like payments (the
+  job's owner, the worker concerned, admins: 404 to anyone else).
+- Role guards (app.deps: ClientPrincipal, WorkerPrincipal, AdminPrincipal) run first: a wrong role is 403
+  before any lookup.
 
-Write loaders lock rows in the one order every writer uses (job row, then application row), so hiring and
-money on one job are serialised and concurrent writers never deadlock.
+Write loaders lock rows in the one order every writer uses (job row, then application, timesheet or dispute
+row), so hiring, attendance and money on one job are serialised and concurrent writers never deadlock.
 """
 
 from typing import Annotated, TypeVar
 
 from fastapi import Depends
 
-from app.deps import ClientPrincipal, CurrentPrincipal, OptionalPrincipal, SessionDep, StateDep, WorkerPrincipal
+from app.deps import (
+    AdminPrincipal,
+    ClientPrincipal,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    SessionDep,
+    StateDep,
+    WorkerPrincipal,
+)
 from app.errors import Forbidden, NotFound, Unauthorized
-from app.models import Application, Job, Payment, Review
-from app.models.enums import ReviewFilter
+from app.models import Application, Dispute, Job, Payment, Review, Timesheet
+from app.models.enums import DisputeKind, ReviewFilter
 from app.params import ReviewFilterName
 from app.repositories.applications import ApplicationRepository
+from app.repositories.attendance import DisputeRepository, ShiftRepository, TimesheetRepository
 from app.repositories.jobs import JobRepository
 from app.repositories.payments import PaymentRepository
 from app.repositories.reviews import ReviewRepository
@@ -131,6 +144,88 @@ async def application_for_worker(
 ApplicationForParticipant = Annotated[Application, Depends(application_for_participant)]
 ApplicationForJobOwner = Annotated[tuple[Job, Application], Depends(application_for_job_owner)]
 ApplicationForWorker = Annotated[tuple[Job, Application], Depends(application_for_worker)]
+
+
+# --- shifts (public), timesheets and disputes (private: the worker, the job's owner, admins) ---------------
+
+
+async def shift_for_hired_worker(
+    shift_id: Id, principal: WorkerPrincipal, session: SessionDep
+) -> tuple[Job, Timesheet]:
+    """The caller's own timesheet of the shift, with the job; job then timesheet locked (check-in, check-out)."""
+    shift = found(await ShiftRepository(session).get(shift_id), "Shift", shift_id)
+    job = found(await JobRepository(session).get_locked(shift.job_id), "Job", shift.job_id)
+    timesheet = await TimesheetRepository(session).get_for_shift(shift_id, principal.id)
+    if timesheet is None:
+        raise Forbidden("Only the workers hired on this job check in to its shifts.")
+    return job, timesheet
+
+
+async def _timesheet_locked(
+    timesheet_id: int, principal: Principal, session: SessionDep, *, acts_as_worker: bool
+) -> tuple[Job, Timesheet]:
+    timesheets = TimesheetRepository(session)
+    timesheet = found(await timesheets.get_detail(timesheet_id), "Timesheet", timesheet_id)
+    if (timesheet.worker_id if acts_as_worker else timesheet.job.client_id) != principal.id:
+        raise Forbidden(
+            "Only the timesheet's worker does this." if acts_as_worker else "Only the job's owner does this."
+        )
+    job = found(await JobRepository(session).get_locked(timesheet.job_id), "Job", timesheet.job_id)
+    return job, found(await timesheets.get_detail(timesheet_id, for_update=True), "Timesheet", timesheet_id)
+
+
+async def timesheet_for_worker(
+    timesheet_id: Id, principal: WorkerPrincipal, session: SessionDep
+) -> tuple[Job, Timesheet]:
+    """The caller's own timesheet, with its job; job then timesheet locked (submit)."""
+    return await _timesheet_locked(timesheet_id, principal, session, acts_as_worker=True)
+
+
+async def timesheet_for_job_owner(
+    timesheet_id: Id, principal: ClientPrincipal, session: SessionDep
+) -> tuple[Job, Timesheet]:
+    """A timesheet of the caller's job, with the job; job then timesheet locked (approve, dispute, no-show)."""
+    return await _timesheet_locked(timesheet_id, principal, session, acts_as_worker=False)
+
+
+async def timesheets_viewer(job_id: Id, principal: CurrentPrincipal, session: SessionDep) -> tuple[int, int | None]:
+    """(job id, whose timesheets): all for the job's owner and admins, their own for a worker hired on it."""
+    client_id = found(await JobRepository(session).get_client_id(job_id), "Job", job_id)
+    if principal.is_admin or principal.id == client_id:
+        return job_id, None
+    if await ApplicationRepository(session).is_hired(job_id, principal.id):
+        return job_id, principal.id
+    raise Forbidden("Only the job's owner, the workers hired on it and admins see its timesheets.")
+
+
+async def dispute_for_party(dispute_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Dispute:
+    dispute = await DisputeRepository(session).get_detail(dispute_id)
+    if dispute is None or not (principal.is_admin or principal.id in (dispute.worker_id, dispute.job.client_id)):
+        raise NotFound(f"Dispute {dispute_id} not found.")
+    return dispute
+
+
+async def dispute_for_admin(
+    dispute_id: Id, principal: AdminPrincipal, session: SessionDep
+) -> tuple[Job, Dispute, Timesheet | None]:
+    """A dispute to resolve, with its job and (a timesheet dispute) its timesheet; locked in that order."""
+    disputes = DisputeRepository(session)
+    dispute = found(await disputes.get_detail(dispute_id), "Dispute", dispute_id)
+    job = found(await JobRepository(session).get_locked(dispute.job_id), "Job", dispute.job_id)
+    dispute = found(await disputes.get_detail(dispute_id, for_update=True), "Dispute", dispute_id)
+    timesheet = None
+    if dispute.kind == DisputeKind.timesheet:
+        assert dispute.timesheet_id is not None
+        timesheet = await TimesheetRepository(session).get_detail(dispute.timesheet_id, for_update=True)
+    return job, dispute, timesheet
+
+
+ShiftForHiredWorker = Annotated[tuple[Job, Timesheet], Depends(shift_for_hired_worker)]
+TimesheetForWorker = Annotated[tuple[Job, Timesheet], Depends(timesheet_for_worker)]
+TimesheetForJobOwner = Annotated[tuple[Job, Timesheet], Depends(timesheet_for_job_owner)]
+TimesheetsViewer = Annotated[tuple[int, int | None], Depends(timesheets_viewer)]
+DisputeForParty = Annotated[Dispute, Depends(dispute_for_party)]
+DisputeForAdmin = Annotated[tuple[Job, Dispute, Timesheet | None], Depends(dispute_for_admin)]
 
 
 # --- payments (private: payer, payee, admins) -------------------------------------------------------------

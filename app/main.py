@@ -25,7 +25,19 @@ from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp, d
 from app.memo import ImmutableFacts
 from app.observability import configure_logging, install_observability
 from app.ratelimit import build_limiter
-from app.routers import applications, auth, catalog, jobs, payments, reviews, sessions, users
+from app.routers import (
+    applications,
+    auth,
+    catalog,
+    disputes,
+    jobs,
+    payments,
+    reviews,
+    sessions,
+    shifts,
+    timesheets,
+    users,
+)
 from app.settings import Settings, get_settings
 from app.state import AppState, Database, app_state
 from app.web import install_web
@@ -107,7 +119,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             raise ServiceUnavailable("The database is not reachable.") from exc
         return Health(status="ready")
 
-    for module in (auth, sessions, users, catalog, jobs, applications, payments, reviews):
+    for module in (auth, sessions, users, catalog, jobs, applications, payments, reviews, shifts, timesheets, disputes):
         document_request_statuses(module.router, optional_principal=get_optional_principal)
         app.include_router(module.router, responses=problem_responses(503))  # 503: database unreachable
     if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):

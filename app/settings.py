@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     # the API with credentials. Empty: no CORS (the web app is served by the API itself, same origin).
     cors_origins: Annotated[list[str], NoDecode] = []
 
+    # Shift work (issue #10): check-in radius, the client's review window, no-show grace, late cancellations.
+    checkin_radius_m: int = Field(default=300, ge=1)
+    timesheet_review_minutes: int = Field(default=4320, ge=0)
+    no_show_grace_minutes: int = Field(default=30, ge=0)
+    late_cancel_hours: int = Field(default=24, ge=0)
+    late_cancel_fee_bps: int = Field(default=2500, ge=0, le=10000)
+
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
 

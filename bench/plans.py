@@ -35,6 +35,14 @@ EXPECTED_WIDE_READS = {
 # Indexes that serve writes only (this check runs the read endpoints).
 WRITE_PATH_INDEXES = {
     "ix_refresh_tokens_family_id": "POST /auth/refresh of a reused token and POST /auth/logout revoke a family",
+    "ix_timesheets_scheduled": "the scheduler's no-show sweep (app/tasks/shifts.py)",
+    "ix_timesheets_submitted": "the scheduler's auto-approval sweep (app/tasks/shifts.py)",
+    "ix_disputes_job": "completion and cancellation name a job's open dispute",
+}
+# Indexes of read endpoints whose tables the generated dataset does not fill yet (shift work, issue #10).
+UNSEEDED_INDEXES = {
+    "ix_timesheets_job_shift_worker": "GET /jobs/{id}/timesheets (and completion's pay)",
+    "ix_disputes_status_created": "GET /disputes?status=",
 }
 
 
@@ -217,7 +225,8 @@ async def unused_indexes(engine: AsyncEngine, report: list[dict[str, Any]]) -> l
         rows = await conn.execute(
             text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'ix\\_%'")
         )
-        return sorted(name for (name,) in rows if name not in used and name not in WRITE_PATH_INDEXES)
+        exempt = WRITE_PATH_INDEXES | UNSEEDED_INDEXES
+        return sorted(name for (name,) in rows if name not in used and name not in exempt)
 
 
 async def main() -> None:

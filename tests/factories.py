@@ -39,6 +39,7 @@ class JobFactory(ModelFactory[JobCreate]):
     location = None
     starts_at = None
     ends_at = None
+    shifts = None
 
 
 class ApplicationFactory(ModelFactory[ApplicationCreate]):

@@ -14,17 +14,21 @@ be invalidated too; rows list them in neither column. Adding a write endpoint me
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.cache.decorator import api_routes
 from app.db import UnitOfWork
 from app.main import create_app
+from app.models import User
+from app.security import hash_password
 from app.settings import Settings
 from app.state import app_state
 from tests.conftest import started_app
@@ -37,9 +41,11 @@ from tests.factories import (
     completed_job,
     fund,
     hire,
+    login,
     post_job,
     register,
 )
+from tests.shiftwork import AT_BERLIN, schedule
 
 BERLIN = {"city": "Berlin", "lat": 52.52, "lng": 13.405}
 
@@ -281,6 +287,97 @@ def names(body: Any, side: str) -> set[str]:
 
 
 NEW_TITLE = "A brand-new listing"
+
+# --- shift work: the scenarios a shift's writes start from -----------------------------------------------------
+
+
+async def database(http: AsyncClient, sql: str, **params: Any) -> None:
+    """Arrange what no request can (a shift already started): SQL in the test's transaction, via the app."""
+    transport = http._transport
+    assert isinstance(transport, ASGITransport)
+    async with app_state(transport.app).database.sessionmaker() as session:  # type: ignore[arg-type]
+        await session.execute(text(sql), params)
+        await session.commit()
+
+
+async def shift_world(http: AsyncClient, *, step: str = "hired") -> World:
+    """Client `c`'s funded job `j` in Berlin with one shift `s` starting in 20 minutes (check-in is open) and
+    worker `w` hired, who also applied to `c`'s open job `j2`; then the worker's timesheet `t` taken to `step`
+    (hired, checked_in, checked_out, submitted, overdue: the shift started two hours ago)."""
+    w = await bystander(http)
+    c = w.add("c", await register(http, "client", full_name="Carla Client"))
+    worker = w.add("w", await register(http, "worker", full_name="Walter Worker"))
+    location = {"city": "Berlin", **AT_BERLIN}
+    job = await post_job(
+        http, c, title="Shift listing", location=location, shifts=schedule(1, first_in=timedelta(minutes=20))
+    )
+    w.ids["j"], w.ids["s"] = job["id"], job["shifts"][0]["id"]
+    await fund(http, c, job)
+    w.ids["a_w"] = (await hire(http, c, (await apply(http, worker, job["id"]))["id"]))["id"]
+    w.ids["j2"] = (await post_job(http, c, title="Open listing", location=location))["id"]
+    w.ids["a2_w"] = (await apply(http, worker, w.ids["j2"]))["id"]
+    (timesheet,) = (await http.get(w.url("/jobs/{j}/timesheets"), headers=c.headers)).json()["items"]
+    w.ids["t"] = timesheet["id"]
+    if step == "overdue":
+        await database(http, "UPDATE shifts SET starts_at = now() - interval '2 hours', ends_at = now() WHERE id = :s",
+                       s=w.ids["s"])  # fmt: skip
+    for done, path, body in (
+        ("checked_in", "/shifts/{s}/check-in", AT_BERLIN),
+        ("checked_out", "/shifts/{s}/check-out", AT_BERLIN),
+        ("submitted", "/timesheets/{t}/submit", {"minutes": 60}),
+    ):
+        if step in ("hired", "overdue"):
+            break
+        response = await http.post(w.url(path), json=body, headers=worker.headers)
+        assert response.status_code == 200, response.text
+        if step == done:
+            break
+    return w
+
+
+async def with_admin(w: World, http: AsyncClient) -> World:
+    """Admin `adm` (admins exist only through the CLI: inserted directly)."""
+    transport = http._transport
+    assert isinstance(transport, ASGITransport)
+    state = app_state(transport.app)  # type: ignore[arg-type]
+    email = f"admin-{w.ids['c']}@test.example"
+    async with state.database.sessionmaker() as session:
+        session.add(
+            User(email=email, password_hash=hash_password(PASSWORD, state.settings), full_name="A", role="admin")
+        )
+        await session.commit()
+    tokens = await login(http, email)
+    w.add("adm", Actor(0, email, "admin", {"Authorization": f"Bearer {tokens['access_token']}"}, ""))
+    return w
+
+
+async def work_dispute_world(http: AsyncClient) -> World:
+    """`shift_world` with an open work dispute `d` about `w`, and an admin `adm`."""
+    w = await with_admin(await shift_world(http), http)
+    response = await http.post(
+        w.url("/jobs/{j}/disputes"), json={"worker_id": w.ids["w"], "reason": "Sloppy"}, headers=w.headers("c")
+    )
+    assert response.status_code == 201, response.text
+    w.ids["d"] = response.json()["id"]
+    return w
+
+
+def reliability(body: Any, w: World) -> dict[str, Any]:
+    """Worker `w`'s reliability: on their profile, or on their row of a ranking."""
+    return dict(body["reliability"] if "reliability" in body else applicant(body, w)["reliability"])
+
+
+# Reads a timesheet's or a dispute's write must leave cached: neither is shown by any cached read.
+SHIFT_READS = (
+    Read("/jobs/{j}"),
+    Read("/jobs/{j2}"),
+    Read("/users/{w}"),
+    Read("/users/{c}"),
+    Read("/users/{c}/jobs", "c"),
+    Read("/jobs/{j2}/best-applicants", "c"),
+    Read("/users/me/applications", "w"),
+    *BYSTANDER,
+)
 
 # --- the table -----------------------------------------------------------------------------------------------
 
@@ -620,6 +717,101 @@ CASES = [
             Read("/users/me/applications", "w"),
             *BYSTANDER,
         ),
+    ),
+    # Shift work: attendance moves the worker's reliability (profile, rankings); timesheets and disputes
+    # themselves are not cached.
+    Case(
+        "check_in",
+        op="check_in",
+        arrange=shift_world,
+        write=post("/shifts/{s}/check-in", "w", AT_BERLIN),
+        affected=(
+            Read("/users/{w}", shows=lambda b, w: reliability(b, w)["attended"] == 1),
+            Read("/users/{w}", "w", shows=lambda b, w: reliability(b, w)["attended"] == 1),
+            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: reliability(b, w)["attended"] == 1),
+        ),
+        unaffected=(
+            Read("/jobs/{j}"),
+            Read("/jobs/{j2}"),
+            Read("/users/{c}"),
+            Read("/users/{c}/jobs", "c"),
+            *BYSTANDER,
+        ),
+    ),
+    Case(
+        "check_out",
+        op="check_out",
+        arrange=partial(shift_world, step="checked_in"),
+        write=post("/shifts/{s}/check-out", "w", AT_BERLIN),
+        affected=(),
+        unaffected=SHIFT_READS,
+    ),
+    Case(
+        "submit_timesheet",
+        op="submit_timesheet",
+        arrange=partial(shift_world, step="checked_out"),
+        write=post("/timesheets/{t}/submit", "w", {"minutes": 45}),
+        affected=(),
+        unaffected=SHIFT_READS,
+    ),
+    Case(
+        "approve_timesheet",
+        op="approve_timesheet",
+        arrange=partial(shift_world, step="submitted"),
+        write=post("/timesheets/{t}/approve", "c"),
+        affected=(),
+        unaffected=SHIFT_READS,
+    ),
+    Case(
+        "dispute_timesheet",
+        op="dispute_timesheet",
+        arrange=partial(shift_world, step="submitted"),
+        write=post("/timesheets/{t}/dispute", "c", {"proposed_minutes": 30, "reason": "Came late"}),
+        affected=(),
+        unaffected=SHIFT_READS,
+    ),
+    Case(
+        "mark_no_show",
+        op="mark_no_show",
+        arrange=partial(shift_world, step="overdue"),
+        write=post("/timesheets/{t}/no-show", "c"),
+        affected=(
+            Read("/users/{w}", shows=lambda b, w: reliability(b, w)["no_shows"] == 1),
+            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: reliability(b, w)["no_shows"] == 1),
+        ),
+        unaffected=(Read("/jobs/{j}"), Read("/users/{c}"), Read("/users/me/applications", "w"), *BYSTANDER),
+    ),
+    Case(
+        "cancel_application (late: the job reopens, the worker's reliability drops)",
+        op="cancel_application",
+        arrange=shift_world,
+        write=post("/applications/{a_w}/cancel", "w"),
+        affected=(
+            Read("/jobs", shows=lambda b, w: w.ids["j"] in ids(b)),
+            Read("/jobs/{j}", shows=lambda b, w: (b["status"], b["hired_count"]) == ("open", 0)),
+            Read("/users/{c}/jobs", "c", shows=lambda b, w: job(b, w)["status"] == "open"),
+            Read("/jobs/{j}/applications", "c", shows=lambda b, w: applicant(b, w)["status"] == "cancelled"),
+            Read("/users/me/applications", "w", shows=lambda b, w: mine(b, w)["status"] == "cancelled"),
+            Read("/users/{w}", shows=lambda b, w: reliability(b, w)["late_cancellations"] == 1),
+            Read("/jobs/{j2}/best-applicants", "c", shows=lambda b, w: reliability(b, w)["late_cancellations"] == 1),
+        ),
+        unaffected=(Read("/users/{c}"), Read("/jobs/{j2}"), *BYSTANDER),
+    ),
+    Case(
+        "create_work_dispute",
+        op="create_work_dispute",
+        arrange=shift_world,
+        write=post("/jobs/{j}/disputes", "c", lambda w: {"worker_id": w.ids["w"], "reason": "Sloppy"}),
+        affected=(),
+        unaffected=SHIFT_READS,
+    ),
+    Case(
+        "resolve_dispute",
+        op="resolve_dispute",
+        arrange=work_dispute_world,
+        write=post("/disputes/{d}/resolve", "adm", {"worker_amount_minor": 100}),
+        affected=(),
+        unaffected=SHIFT_READS,
     ),
     # Writes that change nothing any cached read shows.
     Case("register", op="register", arrange=marketplace, write=register_someone, affected=(), unaffected=EVERYTHING),

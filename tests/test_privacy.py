@@ -41,7 +41,13 @@ async def test_best_applicants_show_whole_km_and_score_the_distance_from_them(cl
     assert rows[far.id]["parts"]["distance"] == pytest.approx(0.78, abs=1e-9)
     for row in rows.values():
         parts = row["parts"]
-        expected = 40 * parts["rating"] + 25 * parts["skills"] + 20 * parts["distance"] + 15 * parts["experience"]
+        expected = (
+            35 * parts["rating"]
+            + 20 * parts["skills"]
+            + 20 * parts["distance"]
+            + 10 * parts["experience"]
+            + 15 * parts["reliability"]
+        )
         assert row["score"] == pytest.approx(expected, abs=1e-3)
 
 

@@ -14,9 +14,11 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import UnitOfWork
+from app.models import Dispute
 from app.settings import Settings
 from tests.conftest import StatementCounter, app_client
 from tests.factories import API, Actor, apply, completed_job, make_admin, post_job, register
+from tests.shiftwork import schedule
 
 ALL_SKILLS = [
     "plumbing", "electrical", "carpentry", "painting", "deep-cleaning", "lifting", "driving", "lawn-care",
@@ -41,6 +43,9 @@ READ_BUDGETS = {
     "get_payment": 1,
     "list_categories": 1,
     "list_skills": 1,
+    "list_job_timesheets": 2,
+    "get_dispute": 1,
+    "list_disputes": 1,
 }
 
 
@@ -52,6 +57,8 @@ class World:
     job_id: int  # a job with n applicants and min(n, 20) skills
     application_id: int
     payment_id: int
+    shift_job_id: int  # a job with n shifts, the worker hired: n timesheets
+    dispute_id: int  # one of n disputes
 
 
 @pytest.fixture
@@ -71,8 +78,10 @@ async def build_world(http: AsyncClient, db: AsyncSession, settings: Settings, n
     application = await apply(http, worker, job["id"])
     for _ in range(n - 1):
         await apply(http, await register(http, "worker"), job["id"])
+    done_ids = []
     for _ in range(n):  # n completed jobs: n reviews each way, 3n payments, n more applications
         done = await completed_job(http, owner, [worker])
+        done_ids.append(done["id"])
         for reviewer, reviewee in ((owner, worker), (worker, owner)):
             response = await http.post(
                 f"{API}/jobs/{done['id']}/reviews",
@@ -82,7 +91,14 @@ async def build_world(http: AsyncClient, db: AsyncSession, settings: Settings, n
             assert response.status_code == 201, response.text
     payments = (await http.get(f"{API}/users/{owner.id}/payments", headers=owner.headers)).json()["items"]
     admin = await make_admin(http, db, settings)
-    return World(owner, worker, admin, job["id"], application["id"], payments[0]["id"])
+    shift_job = await post_job(http, owner, shifts=schedule(n))
+    await apply(http, worker, shift_job["id"])
+    hired = (await http.get(f"{API}/jobs/{shift_job['id']}/applications", headers=owner.headers)).json()["items"]
+    await http.post(f"{API}/applications/{hired[0]['id']}/accept", headers=owner.headers)
+    disputes = [Dispute(kind="work", job_id=job_id, worker_id=worker.id, reason="r") for job_id in done_ids]
+    db.add_all(disputes)
+    await db.commit()
+    return World(owner, worker, admin, job["id"], application["id"], payments[0]["id"], shift_job["id"], disputes[0].id)
 
 
 def reads(w: World) -> dict[str, tuple[str, dict[str, str]]]:
@@ -103,6 +119,9 @@ def reads(w: World) -> dict[str, tuple[str, dict[str, str]]]:
         "get_payment": (f"{API}/payments/{w.payment_id}", w.client.headers),
         "list_categories": (f"{API}/categories", {}),
         "list_skills": (f"{API}/skills", {}),
+        "list_job_timesheets": (f"{API}/jobs/{w.shift_job_id}/timesheets", w.client.headers),
+        "get_dispute": (f"{API}/disputes/{w.dispute_id}", w.worker.headers),
+        "list_disputes": (f"{API}/disputes?limit=100", w.admin.headers),
     }
 
 

@@ -1,8 +1,9 @@
 """GET /jobs/{job_id}/best-applicants: who may see it, the score on a hand-built case, and its query budget.
 
-score = 40 x rating + 25 x skills + 20 x distance + 15 x experience, where
+score = 35 x rating + 20 x skills + 20 x distance + 10 x experience + 15 x reliability, where
 rating = ((n x avg + 5 x 3.0) / (n + 5) - 1) / 4, skills = share of the job's skills the worker has (1 if the job
-lists none), distance = max(0, 1 - km / 50) with both locations else 0.5, experience = min(completed_jobs, 20) / 20.
+lists none), distance = max(0, 1 - km / 50) with both locations else 0.5, experience = min(completed_jobs, 20) / 20,
+reliability = (attended + 4) / (attended + no_shows + late_cancellations + 4).
 """
 
 import math
@@ -49,6 +50,16 @@ async def set_record(db: AsyncSession, worker: Actor, *, rating_sum: int, rating
     await db.commit()
 
 
+async def set_reliability(db: AsyncSession, worker: Actor, *, attended: int, no_shows: int, late: int) -> None:
+    """Attendance comes from shifts worked; arrange the counters directly."""
+    await db.execute(
+        update(User)
+        .where(User.id == worker.id)
+        .values(attended_shifts=attended, no_shows=no_shows, late_cancellations=late)
+    )
+    await db.commit()
+
+
 async def test_best_applicants_are_for_the_owner_and_admins_only(
     client: AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
@@ -76,6 +87,7 @@ async def test_hand_built_ranking_has_the_exact_order_scores_and_parts(client: A
     far = await register(client, full_name="Far Away")
     await set_profile(client, far, skills=["painting"], location=north_of(BERLIN, 60, "Far"))
     await set_record(db, far, rating_sum=25, rating_count=5, completed=0)
+    await set_reliability(db, far, attended=16, no_shows=0, late=0)
     # nowhere: no ratings, 1 of 2 skills, no location, 10 completed jobs
     nowhere = await register(client, full_name="No Location")
     await set_profile(client, nowhere, skills=["plumbing", "carpentry"])
@@ -84,28 +96,38 @@ async def test_hand_built_ranking_has_the_exact_order_scores_and_parts(client: A
     local = await register(client, full_name="Right Here")
     await set_profile(client, local, skills=["electrical", "plumbing", "painting"], location=BERLIN)
     await set_record(db, local, rating_sum=3, rating_count=3, completed=20)
+    await set_reliability(db, local, attended=0, no_shows=4, late=4)
     # star: 10 ratings averaging 4.8, both skills, 10 km away, 25 completed jobs (capped at 20)
     star = await register(client, full_name="Star Worker")
     await set_profile(client, star, skills=["plumbing", "electrical"], location=north_of(BERLIN, 10, "Near"))
     await set_record(db, star, rating_sum=48, rating_count=10, completed=25)
+    await set_reliability(db, star, attended=6, no_shows=2, late=0)
 
     # applied in the reverse of the expected order, so the order cannot come from the application ids
     apps = {w.id: await apply(client, w, job["id"]) for w in (far, nowhere, local, star)}
 
     expected = [
-        # star: rating ((48 + 15) / 15 - 1) / 4 = 0.8; skills 2/2; distance 1 - 10/50 = 0.8; experience 20/20
-        #       score 40 x 0.8 + 25 x 1 + 20 x 0.8 + 15 x 1 = 32 + 25 + 16 + 15 = 88
-        (star, 88.0, {"rating": 0.8, "skills": 1.0, "distance": 0.8, "experience": 1.0}, 10.0),
-        # local: rating ((3 + 15) / 8 - 1) / 4 = 0.3125; skills 2/2; distance 1; experience 20/20
-        #        score 12.5 + 25 + 20 + 15 = 72.5
-        (local, 72.5, {"rating": 0.3125, "skills": 1.0, "distance": 1.0, "experience": 1.0}, 0.0),
-        # nowhere: rating (15 / 5 - 1) / 4 = 0.5; skills 1/2; no location 0.5; experience 10/20
-        #          score 20 + 12.5 + 10 + 7.5 = 50
-        (nowhere, 50.0, {"rating": 0.5, "skills": 0.5, "distance": 0.5, "experience": 0.5}, None),
-        # far: rating ((25 + 15) / 10 - 1) / 4 = 0.75; skills 0/2; distance max(0, 1 - 60/50) = 0; experience 0
-        #      score 30 + 0 + 0 + 0 = 30
-        (far, 30.0, {"rating": 0.75, "skills": 0.0, "distance": 0.0, "experience": 0.0}, 60.0),
+        # star: rating ((48 + 15) / 15 - 1) / 4 = 0.8; skills 2/2; distance 1 - 10/50 = 0.8; experience 20/20;
+        #       reliability (6 + 4) / (6 + 2 + 0 + 4) = 10/12
+        #       score 35 x 0.8 + 20 x 1 + 20 x 0.8 + 10 x 1 + 15 x 10/12 = 28 + 20 + 16 + 10 + 12.5 = 86.5
+        (star, 86.5, {"rating": 0.8, "skills": 1.0, "distance": 0.8, "experience": 1.0, "reliability": 10 / 12}, 10.0),
+        # local: rating ((3 + 15) / 8 - 1) / 4 = 0.3125; skills 2/2; distance 1; experience 20/20;
+        #        reliability 4 / (0 + 4 + 4 + 4) = 1/3
+        #        score 10.9375 + 20 + 20 + 10 + 5 = 65.9375
+        (
+            local,
+            65.9375,
+            {"rating": 0.3125, "skills": 1.0, "distance": 1.0, "experience": 1.0, "reliability": 1 / 3},
+            0.0,
+        ),
+        # nowhere: rating (15 / 5 - 1) / 4 = 0.5; skills 1/2; no location 0.5; experience 10/20; a new worker's
+        #          reliability is 1; score 17.5 + 10 + 10 + 5 + 15 = 57.5
+        (nowhere, 57.5, {"rating": 0.5, "skills": 0.5, "distance": 0.5, "experience": 0.5, "reliability": 1.0}, None),
+        # far: rating ((25 + 15) / 10 - 1) / 4 = 0.75; skills 0/2; distance max(0, 1 - 60/50) = 0; experience 0;
+        #      reliability (16 + 4) / 20 = 1; score 26.25 + 0 + 0 + 0 + 15 = 41.25
+        (far, 41.25, {"rating": 0.75, "skills": 0.0, "distance": 0.0, "experience": 0.0, "reliability": 1.0}, 60.0),
     ]
+    reliability = {star.id: (6, 2, 0, 10 / 12), local.id: (0, 4, 4, 1 / 3), nowhere.id: (0, 0, 0, 1.0)}
     ranked = await ranking(client, owner, job["id"])
     assert [r["application"]["worker"]["id"] for r in ranked] == [w.id for w, *_ in expected]
     for row, (worker, score, parts, km) in zip(ranked, expected, strict=True):
@@ -117,8 +139,31 @@ async def test_hand_built_ranking_has_the_exact_order_scores_and_parts(client: A
             assert row["distance_km"] == pytest.approx(km, abs=1e-2)
         application = row["application"]
         assert application["id"] == apps[worker.id]["id"] and application["status"] == "pending"
+        if worker.id in reliability:
+            attended, no_shows, late, score_part = reliability[worker.id]
+            assert row["reliability"] == {
+                "attended": attended,
+                "no_shows": no_shows,
+                "late_cancellations": late,
+                "score": pytest.approx(score_part, abs=1e-4),
+            }
     star_row = ranked[0]["application"]["worker"]
     assert (star_row["full_name"], star_row["rating_avg"], star_row["completed_jobs"]) == ("Star Worker", 4.8, 25)
+
+
+async def test_reliability_alone_orders_otherwise_equal_workers(client: AsyncClient, db: AsyncSession) -> None:
+    owner = await register(client, "client")
+    job = await post_job(client, owner)
+    steady, flaky, new = await register(client), await register(client), await register(client)
+    await set_reliability(db, steady, attended=12, no_shows=0, late=0)
+    await set_reliability(db, flaky, attended=12, no_shows=3, late=1)
+    for worker in (flaky, new, steady):
+        await apply(client, worker, job["id"])
+    ranked = await ranking(client, owner, job["id"])
+    # steady and new both score 1 (the prior); flaky (12 + 4) / (12 + 3 + 1 + 4) = 0.8, 15 x 0.2 = 3 points less
+    assert [r["application"]["worker"]["id"] for r in ranked] == [new.id, steady.id, flaky.id]
+    assert [r["parts"]["reliability"] for r in ranked] == [1.0, 1.0, 0.8]
+    assert ranked[1]["score"] - ranked[2]["score"] == pytest.approx(3.0, abs=1e-6)
 
 
 async def test_ties_go_to_the_earlier_application(client: AsyncClient, db: AsyncSession) -> None:
@@ -161,8 +206,8 @@ async def test_a_job_without_skills_gives_every_applicant_the_full_skills_part(c
     await apply(client, unskilled, job["id"])
     ranked = await ranking(client, owner, job["id"])
     assert [r["parts"]["skills"] for r in ranked] == [1.0, 1.0]
-    # no ratings 0.5, skills 1, no location 0.5, no experience: 20 + 25 + 10 + 0 = 55
-    assert [r["score"] for r in ranked] == [pytest.approx(55.0, abs=1e-3)] * 2
+    # no ratings 0.5, skills 1, no location 0.5, no experience, new (reliability 1): 17.5 + 20 + 10 + 0 + 15 = 62.5
+    assert [r["score"] for r in ranked] == [pytest.approx(62.5, abs=1e-3)] * 2
 
 
 async def test_limit_caps_the_ranking_and_is_validated(client: AsyncClient, db: AsyncSession) -> None:
@@ -191,6 +236,7 @@ async def test_the_score_stays_within_0_and_100(client: AsyncClient, db: AsyncSe
     # the antipode: the haversine term reaches 1, where rounding could otherwise make asin() fail
     await set_profile(client, worst, location={"city": "Antipode", "lat": 0.0, "lng": 180.0})
     await set_record(db, worst, rating_sum=100_000, rating_count=100_000, completed=0)
+    await set_reliability(db, worst, attended=0, no_shows=100_000, late=0)
     for worker in (best, worst, unknown):
         await apply(client, worker, job["id"])
     ranked = await ranking(client, owner, job["id"])

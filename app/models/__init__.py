@@ -1,9 +1,10 @@
 """All ORM models; importing this package registers every table on `Base.metadata`."""
 
 from app.models.application import Application
+from app.models.attendance import Dispute, Timesheet
 from app.models.base import Base
 from app.models.catalog import Category, Skill
-from app.models.job import Job, job_skills
+from app.models.job import Job, Shift, job_skills
 from app.models.payment import Account, IdempotencyKey, LedgerEntry, Payment
 from app.models.review import Review
 from app.models.user import RefreshToken, User, user_skills
@@ -13,13 +14,16 @@ __all__ = [
     "Application",
     "Base",
     "Category",
+    "Dispute",
     "IdempotencyKey",
     "Job",
     "LedgerEntry",
     "Payment",
     "RefreshToken",
     "Review",
+    "Shift",
     "Skill",
+    "Timesheet",
     "User",
     "job_skills",
     "user_skills",

@@ -34,6 +34,30 @@ class ApplicationStatus(StrEnum):
     accepted = "accepted"
     rejected = "rejected"
     withdrawn = "withdrawn"
+    cancelled = "cancelled"  # a hired worker backed out (POST /applications/{id}/cancel)
+
+
+class TimesheetStatus(StrEnum):
+    """scheduled -> checked_in -> checked_out -> submitted -> approved | disputed -> resolved; or -> no_show."""
+
+    scheduled = "scheduled"
+    checked_in = "checked_in"
+    checked_out = "checked_out"
+    submitted = "submitted"
+    approved = "approved"
+    disputed = "disputed"
+    resolved = "resolved"
+    no_show = "no_show"
+
+
+class DisputeKind(StrEnum):
+    timesheet = "timesheet"  # the client contests a submitted timesheet's minutes
+    work = "work"  # the client contests a hired worker's pay for the job
+
+
+class DisputeStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
 
 
 class EscrowStatus(StrEnum):

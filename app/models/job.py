@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -13,12 +14,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    select,
     text,
+    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, aggregate_order_by
+from sqlalchemy.orm import Mapped, column_property, declared_attr, mapped_column, relationship
 
-from app.models.base import Base, IdMixin, TimestampMixin
+from app.models.base import Base, CreatedMixin, IdMixin, TimestampMixin
 from app.models.catalog import Category, Skill
 from app.models.enums import EscrowStatus, JobStatus, PayType, check_in
 from app.models.user import User
@@ -33,6 +37,27 @@ job_skills = Table(
 )
 
 
+class Shift(IdMixin, CreatedMixin, Base):
+    """A scheduled shift of a job: every hired worker works each one (a timesheet per worker and shift)."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (
+        CheckConstraint(
+            "ends_at - starts_at BETWEEN interval '30 minutes' AND interval '16 hours'", name="length_range"
+        ),
+        # a job's shifts in order (every job view lists them; accepting a worker copies them into timesheets)
+        Index("ix_shifts_job_starts", "job_id", "starts_at"),
+    )
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds()) // 60
+
+
 class Job(IdMixin, TimestampMixin, Base):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -45,6 +70,7 @@ class Job(IdMixin, TimestampMixin, Base):
         CheckConstraint("openings BETWEEN 1 AND 50", name="openings_range"),
         CheckConstraint("hired_count BETWEEN 0 AND openings", name="hired_within_openings"),
         CheckConstraint("applications_count >= 0", name="applications_count_non_negative"),
+        CheckConstraint("open_disputes >= 0", name="open_disputes_non_negative"),
         CheckConstraint("total_cost_minor > 0", name="total_cost_positive"),
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="location_pair"),
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)", name="location_range"),
@@ -96,6 +122,8 @@ class Job(IdMixin, TimestampMixin, Base):
     escrow_status: Mapped[str] = mapped_column(String(16), server_default=EscrowStatus.none.value)
     hired_count: Mapped[int] = mapped_column(Integer, server_default="0")
     applications_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Disputes waiting for an admin (they block completion), kept with the job row that every writer locks.
+    open_disputes: Mapped[int] = mapped_column(Integer, server_default="0")
     city: Mapped[str | None] = mapped_column(String(120))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
@@ -112,6 +140,22 @@ class Job(IdMixin, TimestampMixin, Base):
     client: Mapped[User] = relationship(lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")
     skills: Mapped[list[Skill]] = relationship(secondary=job_skills, lazy="raise", order_by=Skill.slug)
+    shifts: Mapped[list[Shift]] = relationship(lazy="raise", order_by=Shift.starts_at, cascade="all, delete-orphan")
+
+    @declared_attr
+    def schedule(cls) -> Mapped[list[dict[str, Any]]]:
+        """The shifts as JSON [{id, starts_at, ends_at}] (UTC), in the job's own row: every view of a job lists
+        them without a query of their own, so the read endpoints keep their statement budgets."""
+        shift = {"id": Shift.id, "starts_at": Shift.starts_at, "ends_at": Shift.ends_at}
+        utc = {k: func.timezone("UTC", v) if k != "id" else v for k, v in shift.items()}
+        item = func.jsonb_build_object(*(x for k, v in utc.items() for x in (k, v)))
+        aggregated = (
+            select(func.coalesce(func.jsonb_agg(aggregate_order_by(item, Shift.starts_at)), func.jsonb_build_array()))
+            .where(Shift.job_id == cls.id)
+            .correlate_except(Shift)
+            .scalar_subquery()
+        )
+        return column_property(type_coerce(aggregated, JSONB))
 
     @property
     def funded(self) -> bool:

@@ -37,6 +37,9 @@ class User(IdMixin, TimestampMixin, Base):
         CheckConstraint("email = lower(email)", name="email_lower"),
         CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="rating_non_negative"),
         CheckConstraint("completed_jobs >= 0", name="completed_jobs_non_negative"),
+        CheckConstraint(
+            "attended_shifts >= 0 AND no_shows >= 0 AND late_cancellations >= 0", name="reliability_non_negative"
+        ),
         CheckConstraint("hourly_rate_minor IS NULL OR hourly_rate_minor >= 0", name="hourly_rate_non_negative"),
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="location_pair"),
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)", name="location_range"),
@@ -59,6 +62,10 @@ class User(IdMixin, TimestampMixin, Base):
     rating_sum: Mapped[int] = mapped_column(BigInteger, server_default="0")
     rating_count: Mapped[int] = mapped_column(Integer, server_default="0")
     completed_jobs: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Reliability (shifts with a check-in, no-shows, late cancellations), for profiles and the ranking.
+    attended_shifts: Mapped[int] = mapped_column(Integer, server_default="0")
+    no_shows: Mapped[int] = mapped_column(Integer, server_default="0")
+    late_cancellations: Mapped[int] = mapped_column(Integer, server_default="0")
 
     skills: Mapped[list[Skill]] = relationship(secondary=user_skills, lazy="raise", order_by=Skill.slug)
     account: Mapped["Account | None"] = relationship(
@@ -68,6 +75,11 @@ class User(IdMixin, TimestampMixin, Base):
     @property
     def rating_avg(self) -> float | None:
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @property
+    def reliability_score(self) -> float:
+        """(attended + 4) / (attended + no_shows + late_cancellations + 4): a new worker's is 1."""
+        return (self.attended_shifts + 4) / (self.attended_shifts + self.no_shows + self.late_cancellations + 4)
 
     @property
     def balance_minor(self) -> int:

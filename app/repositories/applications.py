@@ -4,8 +4,8 @@ from typing import Any
 from sqlalchemy import Float, Row, and_, case, cast, func, literal, select, update
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from app.models import Application, Job, User, job_skills, user_skills
-from app.models.enums import ApplicationStatus
+from app.models import Application, Dispute, Job, User, job_skills, user_skills
+from app.models.enums import ApplicationStatus, DisputeKind, DisputeStatus
 from app.repositories.base import Repository, SortKey
 from app.repositories.geo import distance_km
 
@@ -13,6 +13,8 @@ NEWEST = [SortKey(Application.created_at, datetime), SortKey(Application.id, int
 
 # Best-applicants score weights and the rating prior (issue #2): 5 virtual ratings of 3.0.
 PRIOR_COUNT, PRIOR_MEAN, DISTANCE_SCALE_KM, EXPERIENCE_CAP = 5, 3.0, 50.0, 20
+# Reliability (issue #10): (attended + 4) / (attended + no_shows + late_cancellations + 4).
+RELIABILITY_PRIOR = 4
 
 
 class ApplicationRepository(Repository[Application]):
@@ -60,6 +62,25 @@ class ApplicationRepository(Repository[Application]):
         )
         return list(rows)
 
+    async def list_hired_with_awards(self, job_id: int) -> list[tuple[int, int | None]]:
+        """(worker id, what a resolved work dispute awarded them or None) for each hired worker, by id."""
+        award = (
+            select(Dispute.worker_amount_minor)
+            .where(
+                Dispute.job_id == Application.job_id,
+                Dispute.worker_id == Application.worker_id,
+                Dispute.kind == DisputeKind.work,
+                Dispute.status == DisputeStatus.resolved,
+            )
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
+            select(Application.worker_id, award)
+            .where(Application.job_id == job_id, Application.status == ApplicationStatus.accepted)
+            .order_by(Application.worker_id)
+        )
+        return [(worker, amount) for worker, amount in rows]
+
     async def is_hired(self, job_id: int, worker_id: int) -> bool:
         found = await self.session.scalar(
             select(Application.id).where(
@@ -73,8 +94,8 @@ class ApplicationRepository(Repository[Application]):
     async def list_ranked(self, job_id: int, limit: int) -> list[Row[Any]]:
         """Pending applications by score, computed in one statement however many applicants there are.
 
-        Rows: (Application with worker loaded, score, rating, skills, distance, experience, distance_km in
-        whole km).
+        Rows: (Application with worker loaded, score, rating, skills, distance, experience, reliability,
+        distance_km in whole km).
         """
         job = aliased(Job)
         worker = aliased(User)
@@ -100,7 +121,11 @@ class ApplicationRepository(Repository[Application]):
         # CASE, not COALESCE(GREATEST(...)): GREATEST ignores NULLs, so a missing location would score 0.
         distance = case((km.is_(None), 0.5), else_=func.greatest(0.0, 1.0 - km / DISTANCE_SCALE_KM))
         experience = cast(func.least(worker.completed_jobs, EXPERIENCE_CAP), Float) / float(EXPERIENCE_CAP)
-        score = 40 * rating + 25 * skills + 20 * distance + 15 * experience
+        attended = cast(worker.attended_shifts + RELIABILITY_PRIOR, Float)
+        reliability = attended / (
+            worker.attended_shifts + worker.no_shows + worker.late_cancellations + RELIABILITY_PRIOR
+        )
+        score = 35 * rating + 20 * skills + 20 * distance + 10 * experience + 15 * reliability
         stmt = (
             select(
                 Application,
@@ -109,6 +134,7 @@ class ApplicationRepository(Repository[Application]):
                 skills.label("skills"),
                 distance.label("distance"),
                 experience.label("experience"),
+                reliability.label("reliability"),
                 km.label("distance_km"),
             )
             .join(worker, worker.id == Application.worker_id)

@@ -47,6 +47,20 @@ class UserRepository(Repository[User]):
             .values(rating_sum=User.rating_sum + rating, rating_count=User.rating_count + 1)
         )
 
+    async def count_attendance(
+        self, user_id: int, *, attended: int = 0, no_shows: int = 0, late_cancellations: int = 0
+    ) -> None:
+        """Move a worker's reliability counters (in the transaction of the event that moves them)."""
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(
+                attended_shifts=User.attended_shifts + attended,
+                no_shows=User.no_shows + no_shows,
+                late_cancellations=User.late_cancellations + late_cancellations,
+            )
+        )
+
     async def count_completed_job(self, user_ids: list[int]) -> None:
         await self.session.execute(
             update(User).where(User.id.in_(user_ids)).values(completed_jobs=User.completed_jobs + 1)

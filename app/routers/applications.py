@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from app.cache import cached, invalidates
 from app.cache import tags as t
 from app.changes import Change
-from app.deps import CurrentPrincipal, SessionDep, WorkerPrincipal
+from app.deps import CurrentPrincipal, SessionDep, SettingsDep, WorkerPrincipal
 from app.errors import problem_responses
 from app.limits import LimitApplications
 from app.loaders import ApplicationForJobOwner, ApplicationForParticipant, ApplicationForWorker, OwnedJobId
@@ -22,6 +22,7 @@ from app.schemas.applications import (
     ScoreParts,
 )
 from app.schemas.common import Id, Page
+from app.schemas.users import Reliability
 from app.services.applications import ApplicationService
 
 router = APIRouter(prefix=API_PREFIX, tags=["applications"])
@@ -75,7 +76,7 @@ async def list_best_applicants(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[RankedApplicant]:
-    """Pending applications ranked by score = 40 rating + 25 skills + 20 distance + 15 experience."""
+    """Pending applications ranked by score = 35 rating + 20 skills + 20 distance + 10 experience + 15 reliability."""
     rows = await ApplicationRepository(session).list_ranked(job_id, limit)
     return [
         RankedApplicant(
@@ -85,7 +86,9 @@ async def list_best_applicants(
                 skills=round(row.skills, 4),
                 distance=round(row.distance, 4),
                 experience=round(row.experience, 4),
+                reliability=round(row.reliability, 4),
             ),
+            reliability=Reliability.of(row.Application.worker),
             distance_km=None if row.distance_km is None else int(row.distance_km),
             application=JobApplicationRead.model_validate(row.Application),
         )
@@ -114,6 +117,22 @@ async def get_application(application: ApplicationForParticipant) -> Application
 async def withdraw_application(locked: ApplicationForWorker, session: SessionDep) -> ApplicationDetail:
     _, application = locked
     return ApplicationDetail.model_validate(await ApplicationService(session).withdraw(application))
+
+
+@router.post(
+    "/applications/{application_id}/cancel",
+    response_model=ApplicationDetail,
+    operation_id="cancel_application",
+    responses=problem_responses(401, 403, 404, 409),
+)
+@invalidates(application_write)
+async def cancel_application(
+    locked: ApplicationForWorker, session: SessionDep, settings: SettingsDep
+) -> Change[ApplicationDetail]:
+    """A hired worker backs out: the opening is free again, their timesheets are dropped; less than
+    APP_LATE_CANCEL_HOURS before the first shift it counts as a late cancellation."""
+    change = await ApplicationService(session).cancel(*locked, settings)
+    return change.map(ApplicationDetail.model_validate)
 
 
 @router.post(

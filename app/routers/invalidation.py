@@ -64,6 +64,12 @@ def profile_write(c: WriteContext) -> list[str]:
     return [t.user(c.result.id), *_fan_out(c)]
 
 
+def attendance_write(c: WriteContext) -> list[str]:
+    """Timesheets are not cached; a check-in or a no-show moves the worker's reliability (their profile, the
+    rankings that embed them)."""
+    return _fan_out(c)
+
+
 def funding_write(c: WriteContext) -> list[str]:
     """Payments are not cached; funding changes the job's `funded` (its detail and its client's list)."""
     assert c.principal is not None

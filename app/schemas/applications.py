@@ -5,7 +5,7 @@ from pydantic import Field
 from app.models.enums import ApplicationStatus
 from app.schemas.common import Hours, Input, MinorAmount, Output
 from app.schemas.jobs import JobSummary
-from app.schemas.users import WorkerSummary
+from app.schemas.users import Reliability, WorkerSummary
 
 
 class ApplicationCreate(Input):
@@ -48,12 +48,16 @@ class ScoreParts(Output):
     skills: float = Field(description="share of the job's skills the worker has (1 if the job lists none)")
     distance: float = Field(description="max(0, 1 - km/50), km in whole km, when both have a location, else 0.5")
     experience: float = Field(description="min(completed_jobs, 20)/20")
+    reliability: float = Field(description="(attended + 4)/(attended + no_shows + late_cancellations + 4)")
 
 
 class RankedApplicant(Output):
-    score: float = Field(description="40*rating + 25*skills + 20*distance + 15*experience, in [0, 100]")
+    score: float = Field(
+        description="35*rating + 20*skills + 20*distance + 10*experience + 15*reliability, in [0, 100]"
+    )
     parts: ScoreParts
     distance_km: int | None = Field(
         description="Whole km between the job and the worker (their location is private), if both have one."
     )
+    reliability: Reliability
     application: JobApplicationRead

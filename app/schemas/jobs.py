@@ -1,7 +1,8 @@
-from datetime import datetime
+import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self
 
-from pydantic import Field, Strict, model_validator
+from pydantic import AfterValidator, Field, Strict, model_validator
 
 from app.models.enums import EscrowStatus, JobStatus, PayType
 from app.models.job import Job
@@ -20,6 +21,42 @@ from app.schemas.common import (
 )
 
 Openings = Annotated[int, Field(ge=1, le=50), WholeNumber, Strict()]
+MIN_SHIFT, MAX_SHIFT = timedelta(minutes=30), timedelta(hours=16)
+
+
+class ShiftCreate(Input):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _length(self) -> "ShiftCreate":
+        if not MIN_SHIFT <= self.ends_at - self.starts_at <= MAX_SHIFT:
+            raise ValueError("a shift lasts from 30 minutes to 16 hours")
+        return self
+
+
+def _schedule(shifts: list[ShiftCreate]) -> list[ShiftCreate]:
+    """Shifts start in the future, in order, without overlapping."""
+    if shifts and shifts[0].starts_at <= datetime.now(UTC):
+        raise ValueError("shifts must start in the future")
+    for before, after in itertools.pairwise(shifts):
+        if after.starts_at < before.ends_at:
+            raise ValueError("shifts must be in order and must not overlap")
+    return shifts
+
+
+Schedule = Annotated[list[ShiftCreate], Field(min_length=1, max_length=60), AfterValidator(_schedule)]
+
+
+def _utc(value: datetime) -> datetime:
+    """Shift times come from the job row's JSON, in UTC without an offset."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class ShiftRead(Output):
+    id: int
+    starts_at: Annotated[datetime, AfterValidator(_utc)]
+    ends_at: Annotated[datetime, AfterValidator(_utc)]
 
 
 class _JobFields(Input):
@@ -38,15 +75,18 @@ class JobCreate(_JobFields):
     skills: list[Slug] = Field(default_factory=list, max_length=20)
     pay_type: PayType
     pay_rate_minor: MinorAmount
-    hours: Hours | None = Field(None, description="Whole hours; hourly jobs only.")
+    hours: Hours | None = Field(None, description="Whole hours; hourly jobs only (with shifts: their sum).")
     openings: Openings = 1
     location: Location | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
+    shifts: Schedule | None = Field(
+        None, description="1 to 60 shifts: the job's schedule; starts_at/ends_at are then its first start and last end."
+    )
 
     @model_validator(mode="after")
     def _hours_iff_hourly(self) -> "JobCreate":
-        if self.pay_type == PayType.hourly and self.hours is None:
+        if self.pay_type == PayType.hourly and self.hours is None and not self.shifts:
             raise ValueError("hours is required for an hourly job")
         if self.pay_type == PayType.fixed and self.hours is not None:
             raise ValueError("hours is only for hourly jobs")
@@ -67,6 +107,7 @@ class JobUpdate(_JobFields):
     location: Location | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
+    shifts: Schedule | None = Field(None, description="Replaces the schedule; null removes it.")
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> "JobUpdate":
@@ -100,13 +141,15 @@ class _JobView(Output):
     location: LocationRead | None
     starts_at: datetime | None
     ends_at: datetime | None
+    shifts: list[ShiftRead] = Field(description="The schedule (empty for a job without shifts), in order.")
     created_at: datetime
 
     @classmethod
     def of(cls, job: Job, currency: str, **extra: Any) -> Self:
         location = LocationRead(city=job.city, lat=job.lat, lng=job.lng) if job.lat is not None else None
-        data = {name: getattr(job, name) for name in cls.model_fields if name not in {"currency", "location", *extra}}
-        return cls.model_validate({**data, "currency": currency, "location": location, **extra})
+        computed = {"currency": currency, "location": location, "shifts": job.schedule, **extra}
+        data = {name: getattr(job, name) for name in cls.model_fields if name not in computed}
+        return cls.model_validate({**data, **computed})
 
 
 class JobCard(_JobView):

@@ -23,6 +23,22 @@ def _location(user: User) -> LocationRead | None:
     return LocationRead(city=user.city, lat=user.lat, lng=user.lng)
 
 
+class Reliability(Output):
+    attended: int = Field(description="Shifts the worker checked in to.")
+    no_shows: int
+    late_cancellations: int
+    score: float = Field(description="(attended + 4) / (attended + no_shows + late_cancellations + 4)")
+
+    @classmethod
+    def of(cls, user: User) -> "Reliability":
+        return cls(
+            attended=user.attended_shifts,
+            no_shows=user.no_shows,
+            late_cancellations=user.late_cancellations,
+            score=round(user.reliability_score, 4),
+        )
+
+
 class PublicProfile(Output):
     id: int
     full_name: str
@@ -38,10 +54,12 @@ class PublicProfile(Output):
     created_at: datetime
     email: str | None = Field(None, description="Only for the user themself or an admin.")
     phone: str | None = Field(None, description="Only for the user themself or an admin.")
+    reliability: Reliability | None = Field(None, description="Workers only.")
 
     @classmethod
     def of(cls, user: User, *, private: bool) -> "PublicProfile":
         profile = cls.model_validate(user)
+        profile.reliability = Reliability.of(user) if user.role == Role.worker else None
         if not private:
             profile.email = profile.phone = None
         return profile

@@ -39,6 +39,7 @@ from app.seed.data import (
 from app.seed.generator import Context, Generator, SeedAccount, SeedUser
 from app.seed.plan import SeedPlan
 from app.seed.rows import Copy, copies
+from app.seed.shifts import seed_shift_demo
 from app.settings import Settings
 
 COPY_CHUNK = 50_000
@@ -264,6 +265,8 @@ async def seed_demo_if_empty(engine: AsyncEngine, settings: Settings) -> None:
                 return
             await _create_demo_accounts(session, settings)
         await seed(sessionmaker, settings, SeedPlan())
+        async with sessionmaker() as session, session.begin():
+            await seed_shift_demo(session, settings)
         logins = ", ".join(f"{a.email} / {a.password}" for a in DEMO_ACCOUNTS)
         print(f"demo data ready; log in as {logins}")
     finally:

@@ -4,23 +4,33 @@ Callers pass applications the caller may act on, with their jobs locked (app.loa
 the rules.
 """
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func
 
 from app.changes import Change
 from app.db import UnitOfWork
 from app.errors import Conflict, NotFound
 from app.models import Application, Job
-from app.models.enums import ApplicationStatus, JobStatus
+from app.models.enums import ApplicationStatus, JobStatus, TimesheetStatus
 from app.repositories.applications import ApplicationRepository
+from app.repositories.attendance import ShiftRepository, TimesheetRepository
 from app.repositories.jobs import JobRepository
+from app.repositories.users import UserRepository
 from app.schemas.applications import ApplicationCreate
 from app.security import Principal
+from app.services.changes import user_links
+from app.services.shifts import is_late
+from app.settings import Settings
 
 
 class ApplicationService:
     def __init__(self, session: UnitOfWork) -> None:
         self.applications = ApplicationRepository(session)
         self.jobs = JobRepository(session)
+        self.shifts = ShiftRepository(session)
+        self.timesheets = TimesheetRepository(session)
+        self.users = UserRepository(session)
 
     async def apply(self, principal: Principal, job_id: int, data: ApplicationCreate) -> Application:
         # One statement checks the job is open and counts the application; the partial unique index
@@ -56,6 +66,8 @@ class ApplicationService:
         else:
             application.status = ApplicationStatus.accepted
             job.hired_count += 1
+            if job.schedule:
+                await self.timesheets.add_for_worker(job.id, application.worker_id)
             filled = job.hired_count == job.openings
             if filled:  # the job starts and leaves the search pages; the other applicants are turned down
                 job.status = JobStatus.in_progress
@@ -64,6 +76,30 @@ class ApplicationService:
                 applicants = await self.applications.list_applicant_ids(job.id)
         application.decided_at = func.now()
         return Change(await self._reload(application), applicants=applicants, search=filled)
+
+    async def cancel(self, job: Job, application: Application, settings: Settings) -> Change[Application]:
+        """A hired worker backs out before working: the opening is free again and their timesheets are dropped.
+        Less than APP_LATE_CANCEL_HOURS before the first shift it counts against their reliability."""
+        if application.status != ApplicationStatus.accepted:
+            raise Conflict(f"An {application.status} application cannot be cancelled; withdraw a pending one.")
+        if job.status not in (JobStatus.open, JobStatus.in_progress):
+            raise Conflict(f"This job is {job.status}; its hired workers cannot cancel.")
+        started = await self.timesheets.list_statuses_locked(job.id, application.worker_id)
+        if set(started) - {TimesheetStatus.scheduled, TimesheetStatus.no_show}:
+            raise Conflict("You checked in to a shift of this job: finish it, or the client settles it.")
+        late = is_late(await self.shifts.get_first_start(job.id), datetime.now(UTC), settings)
+        application.status = ApplicationStatus.cancelled
+        application.decided_at = func.now()
+        job.hired_count -= 1
+        reopened = job.status == JobStatus.in_progress
+        job.status = JobStatus.open
+        await self.timesheets.delete_scheduled(job.id, application.worker_id)
+        people = []
+        if late:
+            await self.users.count_attendance(application.worker_id, late_cancellations=1)
+            people = [await user_links(self.users, application.worker_id)]  # their reliability shows there
+        applicants = await self.applications.list_applicant_ids(job.id) if reopened else []
+        return Change(await self._reload(application), applicants=applicants, users=people, search=reopened)
 
     async def _reload(self, application: Application) -> Application:
         await self.applications.flush()

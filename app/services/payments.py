@@ -1,4 +1,5 @@
-"""Escrow: funding, release on completion, refund on cancellation. Every movement is double-entry.
+"""Escrow: funding, and settling it (payouts, fees, refund) on completion or cancellation. Every movement is
+double-entry.
 
 Callers pass jobs the caller owns, already locked (app.loaders.JobForOwner); this module keeps the rules.
 """
@@ -27,10 +28,19 @@ FUNDABLE = {JobStatus.open, JobStatus.in_progress}
 JSON = dict[str, Any]
 
 
+def share_of(job: Job) -> int:
+    """What one opening of the job is worth: total_cost_minor // openings."""
+    return job.total_cost_minor // job.openings
+
+
+def after_fee(gross_minor: int, fee_bps: int) -> int:
+    """floor(gross * (10000 - fee_bps) / 10000): a payout less the platform fee (integer arithmetic)."""
+    return gross_minor * (10_000 - fee_bps) // 10_000
+
+
 def payout_per_worker(total_minor: int, hired_count: int, fee_bps: int) -> int:
-    """floor(share * (10000 - fee_bps) / 10000) with share = total // hired_count (integer arithmetic)."""
-    share = total_minor // hired_count
-    return share * (10_000 - fee_bps) // 10_000
+    """A fully hired job's payout per worker: its share (total // hired_count) less the fee."""
+    return after_fee(total_minor // hired_count, fee_bps)
 
 
 class PaymentService:
@@ -78,60 +88,50 @@ class PaymentService:
         await self.payments.answer_key(principal.id, key, answer(escrow))
         return escrow
 
-    async def release(self, job: Job, worker_ids: list[int]) -> None:
-        """Pay each hired worker their share less the platform fee; the rest goes to the platform."""
-        escrow = await self.payments.get_escrow(job.id)
-        assert escrow is not None and worker_ids
-        held = await self.payments.ensure_account(escrow_account_code(job.id), AccountKind.escrow)
-        payout = payout_per_worker(job.total_cost_minor, len(worker_ids), self.settings.platform_fee_bps)
-        # Lock the workers' accounts in one global order (by id): concurrent releases sharing workers can't deadlock.
-        for worker_id in sorted(worker_ids):
-            account = await self.payments.ensure_account(user_account_code(worker_id), AccountKind.user, worker_id)
-            await self.payments.record(
-                Payment(
-                    job_id=job.id,
-                    kind=PaymentKind.payout,
-                    status=PaymentStatus.completed,
-                    amount_minor=payout,
-                    currency=escrow.currency,
-                    payer_id=job.client_id,
-                    payee_id=worker_id,
-                ),
-                [(held, -payout), (account, payout)],
-            )
-        fee = job.total_cost_minor - payout * len(worker_ids)
-        if fee:
-            platform = await self.payments.ensure_account(PLATFORM_FEES, AccountKind.platform)
-            await self.payments.record(
-                Payment(
-                    job_id=job.id,
-                    kind=PaymentKind.fee,
-                    status=PaymentStatus.completed,
-                    amount_minor=fee,
-                    currency=escrow.currency,
-                    payer_id=job.client_id,
-                ),
-                [(held, -fee), (platform, fee)],
-            )
-        await self.payments.set_status(escrow, PaymentStatus.released)
-        job.escrow_status = EscrowStatus.released
+    async def settle(self, job: Job, gross: dict[int, int]) -> None:
+        """Empty the job's escrow: pay each worker their gross amount less the platform fee, the fees to the
+        platform, and refund the rest to the client. Every movement is a balanced posting; the escrow ends at 0.
 
-    async def refund(self, job: Job) -> None:
-        """Return a held escrow to the client (back to where the money came from)."""
+        `gross` maps worker ids to what their work earned (completion) or what a late cancellation owes them;
+        an empty map refunds everything.
+        """
         escrow = await self.payments.get_escrow(job.id)
         assert escrow is not None
+        paid = sum(gross.values())
+        assert all(amount >= 0 for amount in gross.values()) and paid <= escrow.amount_minor
         held = await self.payments.ensure_account(escrow_account_code(job.id), AccountKind.escrow)
-        external = await self.payments.ensure_account(EXTERNAL_FUNDING, AccountKind.external)
+        fees = 0
+        # Lock the workers' accounts in one global order (by id): concurrent settlements sharing workers can't deadlock.
+        for worker_id in sorted(gross):
+            payout = after_fee(gross[worker_id], self.settings.platform_fee_bps)
+            fees += gross[worker_id] - payout
+            if payout:
+                account = await self.payments.ensure_account(user_account_code(worker_id), AccountKind.user, worker_id)
+                await self._move(escrow, PaymentKind.payout, payout, [(held, -payout), (account, payout)], worker_id)
+        if fees:
+            platform = await self.payments.ensure_account(PLATFORM_FEES, AccountKind.platform)
+            await self._move(escrow, PaymentKind.fee, fees, [(held, -fees), (platform, fees)], None)
+        if refund := escrow.amount_minor - paid:
+            external = await self.payments.ensure_account(EXTERNAL_FUNDING, AccountKind.external)
+            await self._move(escrow, PaymentKind.refund, refund, [(held, -refund), (external, refund)], job.client_id)
+        status = PaymentStatus.released if paid else PaymentStatus.refunded
+        await self.payments.set_status(escrow, status)
+        job.escrow_status = EscrowStatus.released if paid else EscrowStatus.refunded
+
+    async def _move(
+        self, escrow: Payment, kind: PaymentKind, amount: int, legs: list[tuple[int, int]], payee_id: int | None
+    ) -> None:
+        """A payment out of the escrow: payouts and fees are paid by the client, a refund is paid to them."""
+        refund = kind == PaymentKind.refund
         await self.payments.record(
             Payment(
-                job_id=job.id,
-                kind=PaymentKind.refund,
+                job_id=escrow.job_id,
+                kind=kind,
                 status=PaymentStatus.completed,
-                amount_minor=escrow.amount_minor,
+                amount_minor=amount,
                 currency=escrow.currency,
-                payee_id=job.client_id,
+                payer_id=None if refund else escrow.payer_id,
+                payee_id=payee_id,
             ),
-            [(held, -escrow.amount_minor), (external, escrow.amount_minor)],
+            legs,
         )
-        await self.payments.set_status(escrow, PaymentStatus.refunded)
-        job.escrow_status = EscrowStatus.refunded

@@ -51,7 +51,7 @@ const job: Job = {
   hours: null, openings: 1, total_cost_minor: 10000, currency: "USD", location: null, starts_at: null, ends_at: null,
   created_at: "2026-01-01T00:00:00Z", hired_count: 0, applications_count: 0, funded: false, escrow_status: "none",
   client: { id: 1, full_name: "Carla", rating_avg: null }, updated_at: "2026-01-01T00:00:00Z", completed_at: null,
-  cancelled_at: null,
+  cancelled_at: null, shifts: [],
 }; // prettier-ignore
 
 const listsAreEmpty = (call: Call) =>
