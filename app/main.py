@@ -22,10 +22,11 @@ from app.db import create_engine, create_sessionmaker, database_url
 from app.deps import get_optional_principal, get_principal
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp
+from app.live import build_live
 from app.memo import ImmutableFacts
 from app.observability import configure_logging, install_observability
 from app.ratelimit import build_limiter
-from app.routers import applications, auth, catalog, jobs, payments, reviews, users
+from app.routers import applications, auth, catalog, jobs, messages, notifications, payments, reviews, users
 from app.settings import Settings, get_settings
 from app.state import AppState, Database, app_state
 
@@ -53,12 +54,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             database=db,
             cache=build_cache(settings, metrics),
             limiter=build_limiter(settings),
+            live=build_live(settings),
             job_owners=ImmutableFacts(),
         )
         app.state.resources = state
+        await state.live.start()
         try:
             yield
         finally:
+            await state.live.close()
             await state.cache.close()
             await state.limiter.close()
             if owned is not None:
@@ -103,7 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             raise ServiceUnavailable("The database is not reachable.") from exc
         return Health(status="ready")
 
-    for module in (auth, users, catalog, jobs, applications, payments, reviews):
+    for module in (auth, users, notifications, catalog, jobs, applications, messages, payments, reviews):
         app.include_router(module.router, responses=problem_responses(422))
     if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):
         raise RuntimeError("cache scopes contradict route dependencies: " + "; ".join(errors))

@@ -46,3 +46,18 @@ class TokenPair(Output):
 
 class TokenRefresh(Input):
     refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class PasswordResetCreate(Input):
+    """POST /auth/password-reset: e-mail a reset link if an account has this address."""
+
+    email: EmailStr = Field(max_length=254)
+
+
+class PasswordResetConfirm(Input):
+    token: str = Field(min_length=1, max_length=256)
+    password: Password
+
+
+class EmailVerificationConfirm(Input):
+    token: str = Field(min_length=1, max_length=256)

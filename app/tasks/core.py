@@ -110,4 +110,4 @@ def outside_task_queue(name: str | None, type_: str, parent_names: object) -> bo
 
 
 # The application's tasks. Add each module that defines tasks on it to `import_paths`.
-queue = TaskApp(import_paths=[])
+queue = TaskApp(import_paths=["app.tasks.emails", "app.tasks.accounts"])
