@@ -19,6 +19,7 @@ from app.services.auth import AuthService
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+SHUTDOWN_GRACE_SECONDS = 10
 
 
 def migrate(url: str) -> None:
@@ -145,6 +146,9 @@ def main(argv: list[str] | None = None) -> None:
                 http="httptools",
                 server_header=False,  # no `server: uvicorn` banner
                 log_config=None,  # uvicorn's records go to the app's handler (APP_LOG_FORMAT, request ids)
+                # Notification streams last until their token expires: on shutdown, cut what still runs
+                # after this many seconds (the clients reconnect and replay with Last-Event-ID).
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
             )
         finally:
             if worker_process is not None:
