@@ -25,14 +25,14 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from app.cli import ROOT
 from app.main import create_app
 from app.security import create_access_token
 from app.settings import Settings
 from app.state import app_state
-from tests.conftest import _server_url, delete_namespace, scratch_database
+from tests.conftest import _server_url, delete_namespace, own_app_client, scratch_database
 from tests.factories import API, Actor, apply, post_job, register
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
@@ -63,17 +63,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@asynccontextmanager
-async def writer(settings: Settings) -> AsyncIterator[AsyncClient]:
-    """An app of this process (its own engine, committing) and a client on it."""
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://writer") as http,
-    ):
-        yield http
 
 
 @asynccontextmanager
@@ -211,7 +200,7 @@ def api_process(redis_settings: Settings, tmp_path: Path) -> Iterator[str]:
 async def test_an_event_written_by_another_process_reaches_the_stream_within_a_second(
     redis_settings: Settings, api_process: str
 ) -> None:
-    async with writer(redis_settings) as http:
+    async with own_app_client(redis_settings) as http:
         owner, job_id = await job_of(http)
         async with stream(api_process, bearer(owner)) as opened:
             written = time.monotonic()
