@@ -192,7 +192,9 @@ class CommitFails(UnitOfWork):
 @asynccontextmanager
 async def failing_commits(settings: Settings) -> AsyncIterator[AsyncClient]:
     engine = create_engine(settings.database_url, settings)
-    maker = async_sessionmaker(engine, class_=CommitFails, expire_on_commit=False, autoflush=False)
+    maker: async_sessionmaker[UnitOfWork] = async_sessionmaker(
+        engine, class_=CommitFails, expire_on_commit=False, autoflush=False
+    )
     app = create_app(settings, database=Database(engine, maker))
     try:
         async with (

@@ -203,7 +203,7 @@ def commit_fails_after(connection: AsyncConnection) -> tuple[async_sessionmaker[
                 raise RuntimeError("simulated commit failure")
             await super().commit()
 
-    maker = async_sessionmaker(
+    maker: async_sessionmaker[UnitOfWork] = async_sessionmaker(
         bind=connection,
         class_=CommitFails,
         expire_on_commit=False,
