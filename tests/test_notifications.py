@@ -14,12 +14,14 @@ from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, create_sessionmaker
+from app.live import InProcessLive
 from app.models import Notification
 from app.models.enums import NotificationKind
-from app.services.notifications import EMAIL_BY_DEFAULT
+from app.services.notifications import EMAIL_BY_DEFAULT, notify
 from app.settings import Settings
 from app.state import app_state
+from app.tasks import WorkerState
 from tests.conftest import started_app
 from tests.factories import API, Actor, apply, assert_problem, fund, hire, make_admin, post_job, register
 
@@ -370,3 +372,26 @@ async def test_cancelling_an_open_job_notifies_its_pending_applicants(client: As
     assert (await call("POST", "/jobs/{j}/cancel", "c")(client, w)).status_code == 200
     notified, _ = await created_since(db, mark, w)
     assert notified == Counter({("w", K.job_cancelled): 1, ("w2", K.job_cancelled): 1})
+
+
+async def test_a_task_notifies_live_after_its_commit_and_not_after_a_rollback(
+    settings: Settings, connection: AsyncConnection, db: AsyncSession, client: AsyncClient
+) -> None:
+    """What a scheduler tick does (the shift-work events): notify in `unit_of_work()`; live only once committed."""
+    w = await people(client, applied=())
+    live = InProcessLive()
+    state = WorkerState(
+        settings, create_sessionmaker(connection, join_transaction_mode="create_savepoint", info={"live": live})
+    )
+    with live.subscribe(w.id_of("w")) as subscription:
+        with pytest.raises(RuntimeError):
+            async with state.unit_of_work() as session:
+                await notify(session, K.job_funded, [w.id_of("w")], actor=None, title="Rolled back", link="/")
+                raise RuntimeError("the task fails")
+        assert await subscription.next(within=0.05) is None
+        async with state.unit_of_work() as session:
+            await notify(session, K.job_funded, [w.id_of("w")], actor=None, title="Committed", link="/")
+        event = await subscription.next(within=1)
+    assert event is not None and json.loads(event.data)["title"] == "Committed"
+    titles = (await client.get(f"{API}/notifications", headers=w.headers("w"))).json()["items"]
+    assert [n["title"] for n in titles] == ["Committed"]

@@ -10,5 +10,5 @@ from app.tasks.emails import RETRY
 @queue.task(name=PASSWORD_RESET_REQUESTED, pass_context=True, retry=RETRY)
 async def send_password_reset(context: JobContext, email: str) -> None:
     state = worker_state(context)
-    async with state.sessionmaker() as session, session.begin():
+    async with state.unit_of_work() as session:
         await AccountService(session, state.settings).send_password_reset(email)
