@@ -31,6 +31,7 @@ EXAMINED_PER_RETURNED = 50  # beyond that, rows read per row returned
 # Endpoints that must read more than they return, by design.
 EXPECTED_WIDE_READS = {
     "list_best_applicants": "ranks every pending applicant of the job (bounded by one job's applicants)",
+    "count_unread_notifications": "counts the caller's unread notifications (in the partial index of unread ones)",
 }
 # Indexes that serve writes only (this check runs the read endpoints).
 WRITE_PATH_INDEXES = {
