@@ -246,7 +246,7 @@ async def test_password_reset_by_email_sets_the_password_once_and_logs_every_ses
     unknown = RegisterFactory.build(role="worker").email
     for address in (unknown, actor.email.upper()):
         response = await http.post(f"{API}/auth/password-reset", json={"email": address})
-        assert response.status_code == 202 and response.content == b""
+        assert response.status_code == 202 and "reset link" in response.json()["detail"]
     message = await box.wait_for(actor.email, "Reset your Marketplace password")
     token = link_token(message, "/reset-password")
     confirm = {"token": token, "password": "a-brand-new-secret-9"}

@@ -395,3 +395,16 @@ async def test_a_task_notifies_live_after_its_commit_and_not_after_a_rollback(
     assert event is not None and json.loads(event.data)["title"] == "Committed"
     titles = (await client.get(f"{API}/notifications", headers=w.headers("w"))).json()["items"]
     assert [n["title"] for n in titles] == ["Committed"]
+
+
+async def test_notify_never_notifies_the_actor_and_once_per_recipient(client: AsyncClient, db: AsyncSession) -> None:
+    w = await people(client, applied=())
+    assert isinstance(db, UnitOfWork)
+    mark = await high_water(db)
+    recipients = [w.id_of("c"), w.id_of("w"), w.id_of("w"), w.id_of("w2")]
+    rows = await notify(db, K.message_received, recipients, actor=w.id_of("c"), title="t", link="/")
+    assert sorted(n.user_id for n in rows) == sorted([w.id_of("w"), w.id_of("w2")])
+    notified, emailed = await created_since(db, mark, w)
+    assert notified == Counter({("w", K.message_received): 1, ("w2", K.message_received): 1})
+    assert emailed == Counter({"w": 1, "w2": 1})
+    assert await notify(db, K.message_received, [w.id_of("c")], actor=w.id_of("c"), title="t", link="/") == []

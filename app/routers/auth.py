@@ -13,6 +13,7 @@ from app.schemas.auth import (
     EmailVerificationConfirm,
     PasswordResetConfirm,
     PasswordResetCreate,
+    PasswordResetRequested,
     TokenPair,
     TokenRefresh,
     UserCreate,
@@ -79,17 +80,19 @@ async def logout(data: TokenRefresh, session: SessionDep, settings: SettingsDep)
 @router.post(
     "/password-reset",
     status_code=202,
-    response_class=Response,
+    response_model=PasswordResetRequested,
     operation_id="request_password_reset",
     responses=problem_responses(422, 429),
     dependencies=[LimitPasswordReset],
 )
 @invalidates(nothing)
-async def request_password_reset(data: PasswordResetCreate, session: SessionDep, settings: SettingsDep) -> Response:
-    """E-mail a reset link (single use, 30 minutes) if an account has this address. Always 202, in the same
-    time: the answer does not tell whether the address has an account."""
+async def request_password_reset(
+    data: PasswordResetCreate, session: SessionDep, settings: SettingsDep
+) -> PasswordResetRequested:
+    """E-mail a reset link (single use, 30 minutes) if an account has this address. Always the same 202, in
+    the same time: the answer does not tell whether the address has an account."""
     await AccountService(session, settings).request_password_reset(data.email)
-    return Response(status_code=202)
+    return PasswordResetRequested()
 
 
 @router.post(

@@ -66,7 +66,10 @@ def _sse(event: LiveEvent) -> str:
     response_class=StreamingResponse,
     operation_id="stream_notifications",
     responses={
-        200: {"description": "Server-sent events, one per notification", "content": {"text/event-stream": {}}},
+        200: {
+            "description": "Server-sent events: `id:` the notification's id, `data:` a NotificationRead (JSON)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
         **problem_responses(401),
     },
 )

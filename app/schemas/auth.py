@@ -54,6 +54,10 @@ class PasswordResetCreate(Input):
     email: EmailStr = Field(max_length=254)
 
 
+class PasswordResetRequested(Output):
+    detail: str = "If an account has this address, a reset link is on its way (valid 30 minutes)."
+
+
 class PasswordResetConfirm(Input):
     token: str = Field(min_length=1, max_length=256)
     password: Password
