@@ -148,7 +148,7 @@ class RedisLive(Live):
         self._listener = asyncio.create_task(self._listen(), name="live-notifications")
         # Streams opened before the subscription would miss events; Redis down at start-up is not fatal.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), 5)
+            await asyncio.wait_for(self._subscribed.wait(), 2)
 
     async def _listen(self) -> None:
         delay, lost = 0.1, False
