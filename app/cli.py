@@ -20,6 +20,7 @@ from app.services.auth import AuthService
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def migrate(url: str) -> None:
@@ -102,8 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument(
         "--shutdown-timeout",
         type=float,
-        default=30.0,
-        help="seconds a SIGTERM waits for requests in flight before it closes their connections",
+        default=SHUTDOWN_GRACE_SECONDS,
+        help="seconds a SIGTERM waits for requests in flight before it closes their connections (notification"
+        " streams last until their token expires: they are cut then, and the clients reconnect and replay)",
     )
 
     sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")

@@ -3,13 +3,16 @@
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.embedded import embedded_server_url
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.live import Publisher
 
 
 def database_url(settings: Settings, database: str = "marketplace") -> str:
@@ -65,6 +68,12 @@ CommitHook = Callable[[], Awaitable[None]]
 class UnitOfWork(AsyncSession):
     """The request's session. Only its owner (app.deps.get_session) commits; other rooms (the response
     cache) register what must happen once the commit succeeded, and nothing of it runs on a rollback."""
+
+    @property
+    def live(self) -> "Publisher | None":
+        """Where committed notifications are published live (set by its owner: the request, a worker)."""
+        publisher: Publisher | None = self.info.get("live")
+        return publisher
 
     def after_commit(self, hook: CommitHook) -> None:
         self.info.setdefault("after_commit", []).append(hook)

@@ -40,7 +40,9 @@ async def get_session(request: Request) -> AsyncIterator[UnitOfWork]:
     failing commit becomes a 5xx instead of a silent success. What others registered to follow the commit
     (the response cache's invalidations) runs only after it succeeded, and still before the response.
     """
-    async with request_state(request).database.sessionmaker() as session:
+    state = request_state(request)
+    async with state.database.sessionmaker() as session:
+        session.info["live"] = state.live  # notifications committed by this request are published there
         try:
             yield session
             if session.in_transaction():  # a cache HIT never touched the database

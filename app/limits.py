@@ -76,9 +76,17 @@ async def limit_applications(request: Request, principal: CurrentPrincipal) -> N
 
 
 async def limit_messages(request: Request, principal: CurrentPrincipal) -> None:
-    """For the message-sending route (the API has no messages yet): `dependencies=[Depends(limit_messages)]`."""
+    """POST /applications/{id}/messages."""
     if settings := _settings(request):
         await enforce(request, "messages-per-user", settings.rate_limit_messages_per_user, str(principal.id))
+
+
+async def limit_password_reset(request: Request) -> None:
+    """Both password-reset routes, at the login's rates: per address for a request, per token for a confirm."""
+    if settings := _settings(request):
+        await enforce(request, "password-reset-per-ip", settings.rate_limit_login_per_ip, client_ip(request))
+        if key := await _json_field(request, "email") or await _json_field(request, "token"):
+            await enforce(request, "password-reset-per-account", settings.rate_limit_login_per_account, key.lower())
 
 
 LimitLogin = Depends(limit_login)
@@ -86,3 +94,4 @@ LimitRegistration = Depends(limit_registration)
 LimitRefresh = Depends(limit_refresh)
 LimitApplications = Depends(limit_applications)
 LimitMessages = Depends(limit_messages)
+LimitPasswordReset = Depends(limit_password_reset)

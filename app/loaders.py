@@ -2,8 +2,9 @@
 caller against it, so routers and services receive objects the caller may use, and each rule lives here once.
 
 The 404/403 policy (docs/architecture.md):
-- 404 when the object does not exist or the caller may not know it does: applications (their worker, the
-  job's owner, admins), payments (payer, payee, admins).
+- 404 when the object does not exist or the caller may not know it does: applications and their message
+  threads (their worker, the job's owner, admins), payments (payer, payee, admins), notifications (their
+  recipient only, admins included).
 - 403 when the caller may see the object but not do this: jobs, profiles and reviews are public, so a
   non-owner acting on them gets 403; so does a participant of an application acting outside their part.
 - Shifts and timesheets belong to a job, which is public: acting on them as anyone but their worker (or the
@@ -30,12 +31,13 @@ from app.deps import (
     WorkerPrincipal,
 )
 from app.errors import Forbidden, NotFound, Unauthorized
-from app.models import Application, Dispute, Job, Payment, Review, Timesheet
+from app.models import Application, Dispute, Job, Notification, Payment, Review, Timesheet
 from app.models.enums import DisputeKind, ReviewFilter
 from app.params import ReviewFilterName
 from app.repositories.applications import ApplicationRepository
 from app.repositories.attendance import DisputeRepository, ShiftRepository, TimesheetRepository
 from app.repositories.jobs import JobRepository
+from app.repositories.notifications import NotificationRepository
 from app.repositories.payments import PaymentRepository
 from app.repositories.reviews import ReviewRepository
 from app.schemas.common import Id
@@ -146,6 +148,16 @@ ApplicationForJobOwner = Annotated[tuple[Job, Application], Depends(application_
 ApplicationForWorker = Annotated[tuple[Job, Application], Depends(application_for_worker)]
 
 
+async def application_for_party(application: ApplicationForParticipant, principal: CurrentPrincipal) -> Application:
+    """An application whose thread the caller writes in: its worker or the job's owner (admins only read)."""
+    if principal.id not in (application.worker_id, application.job.client_id):
+        raise Forbidden("Only the worker and the job's owner write in this conversation.")
+    return application
+
+
+ApplicationForParty = Annotated[Application, Depends(application_for_party)]
+
+
 # --- shifts (public), timesheets and disputes (private: the worker, the job's owner, admins) ---------------
 
 
@@ -239,6 +251,19 @@ async def payment_for_party(payment_id: Id, principal: CurrentPrincipal, session
 
 
 PaymentForParty = Annotated[Payment, Depends(payment_for_party)]
+
+
+# --- notifications (private: their recipient only) ------------------------------------------------------
+
+
+async def notification_for_owner(notification_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Notification:
+    notification = await NotificationRepository(session).get(notification_id)
+    if notification is None or notification.user_id != principal.id:
+        raise NotFound(f"Notification {notification_id} not found.")
+    return notification
+
+
+NotificationForOwner = Annotated[Notification, Depends(notification_for_owner)]
 
 
 # --- reviews and users (public objects) -------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.db import create_engine, create_sessionmaker, database_identity, databa
 from app.deps import get_optional_principal, get_principal
 from app.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.http import BodyLimitMiddleware, ResponseHeadersMiddleware, docs_csp, document_request_statuses
+from app.live import build_live
 from app.memo import ImmutableFacts
 from app.observability import configure_logging, install_observability
 from app.ratelimit import build_limiter
@@ -31,6 +32,8 @@ from app.routers import (
     catalog,
     disputes,
     jobs,
+    messages,
+    notifications,
     payments,
     reviews,
     sessions,
@@ -69,12 +72,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             database=db,
             cache=build_cache(running, metrics),
             limiter=build_limiter(running),
+            live=build_live(running),
             job_owners=ImmutableFacts(),
         )
         app.state.resources = state
+        await state.live.start()
         try:
             yield
         finally:
+            await state.live.close()
             await state.cache.close()
             await state.limiter.close()
             if owned is not None:
@@ -119,7 +125,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             raise ServiceUnavailable("The database is not reachable.") from exc
         return Health(status="ready")
 
-    for module in (auth, sessions, users, catalog, jobs, applications, payments, reviews, shifts, timesheets, disputes):
+    routers = (auth, sessions, users, notifications, catalog, jobs, applications, messages, payments, reviews)
+    for module in (*routers, shifts, timesheets, disputes):
         document_request_statuses(module.router, optional_principal=get_optional_principal)
         app.include_router(module.router, responses=problem_responses(503))  # 503: database unreachable
     if errors := scope_errors(app.routes, optional=get_optional_principal, required=get_principal):

@@ -2,7 +2,9 @@
 refresh tokens."""
 
 import asyncio
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -116,6 +118,15 @@ def decode_access_token(token: str, settings: Settings) -> Principal:
         raise Unauthorized("The access token is invalid or has expired.") from exc
 
 
+def access_token_expiry(token: str, settings: Settings) -> int:
+    """When a valid access token expires (epoch seconds): a notification stream ends then."""
+    try:
+        claims = jwt.decode(token, settings.secret_key, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]})
+        return int(claims["exp"])
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise Unauthorized("The access token is invalid or has expired.") from exc
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -127,4 +138,19 @@ def new_token_family() -> str:
 
 def refresh_token_id(token: str) -> str:
     """Refresh tokens are stored only as their SHA-256, so a database leak does not leak live tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_account_token_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def account_token(salt: str, settings: Settings) -> str:
+    """A single-use link's token, HMAC(secret key, salt): the e-mail task rebuilds it from the row's random
+    salt, so neither the queue nor the table ever holds it (the table keeps `account_token_hash` of it)."""
+    mac = hmac.new(settings.secret_key.encode(), f"account-token:{salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def account_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -135,6 +135,19 @@ class Settings(BaseSettings):
     # A worker silent (no heartbeat) this long is presumed dead, and the jobs it was running are retried.
     worker_stalled_seconds: float = Field(default=30, ge=1)
 
+    # Notifications (docs/notifications.md). The web app's address, for the links in e-mails.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/\s]+(/[^\s]*)?$")
+    # smtp://user:pass@host:port or smtps:// (TLS); empty: e-mails go to the log and APP_DATA_DIR/outbox/*.eml.
+    smtp_url: str = Field(default="", repr=False, pattern=r"^(smtps?://.+)?$")
+    email_from: str = Field(default="Marketplace <no-reply@marketplace.invalid>", min_length=3, max_length=254)
+    # A comment line on every idle notification stream, so proxies and clients see it is alive.
+    notifications_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.cache import Cache
 from app.db import UnitOfWork
+from app.live import Live
 from app.memo import ImmutableFacts
 from app.ratelimit import Limiter
 from app.settings import Settings
@@ -24,6 +25,7 @@ class AppState:
     database: Database
     cache: Cache
     limiter: Limiter  # the abuse limits' counters (app/limits.py)
+    live: Live  # notification streams of this process, and publishing to every process's (app/live.py)
     job_owners: ImmutableFacts  # job id -> client id (never changes), so loaders authorize a cache HIT without SQL
 
 

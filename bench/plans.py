@@ -31,6 +31,7 @@ EXAMINED_PER_RETURNED = 50  # beyond that, rows read per row returned
 # Endpoints that must read more than they return, by design.
 EXPECTED_WIDE_READS = {
     "list_best_applicants": "ranks every pending applicant of the job (bounded by one job's applicants)",
+    "count_unread_notifications": "counts the caller's unread notifications (in the partial index of unread ones)",
 }
 # Indexes that serve writes only (this check runs the read endpoints).
 WRITE_PATH_INDEXES = {
@@ -38,6 +39,8 @@ WRITE_PATH_INDEXES = {
     "ix_timesheets_scheduled": "the scheduler's no-show sweep (app/tasks/shifts.py)",
     "ix_timesheets_submitted": "the scheduler's auto-approval sweep (app/tasks/shifts.py)",
     "ix_disputes_job": "completion and cancellation name a job's open dispute",
+    "ix_refresh_tokens_user_id": "POST /auth/password-reset/confirm revokes every token of the account",
+    "ix_account_tokens_user_id": "POST /auth/password-reset/confirm spends the account's other reset links",
 }
 # Indexes of read endpoints whose tables the generated dataset does not fill yet (shift work, issue #10).
 UNSEEDED_INDEXES = {
@@ -143,6 +146,18 @@ async def scenario_urls(engine: AsyncEngine, settings: Settings) -> list[tuple[s
         )
         payment = await one(f"SELECT id FROM payments WHERE payer_id = {payer} LIMIT 1")
         city = (await conn.execute(text("SELECT lat, lng FROM jobs WHERE lat IS NOT NULL LIMIT 1"))).one()
+        # notifications and messages: present when the dataset has them (tests/test_plans.py adds some)
+        notified = await conn.scalar(
+            text("SELECT user_id FROM notifications GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+        )
+        thread = (
+            await conn.execute(
+                text(
+                    "SELECT m.application_id, a.worker_id FROM messages m JOIN applications a"
+                    " ON a.id = m.application_id GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1"
+                )
+            )
+        ).one_or_none()
         rare_skill = await one(
             "SELECT s.slug FROM skills s LEFT JOIN job_skills js ON js.skill_id = s.id "
             "GROUP BY s.slug ORDER BY count(js.job_id), s.slug LIMIT 1"
@@ -181,6 +196,21 @@ async def scenario_urls(engine: AsyncEngine, settings: Settings) -> list[tuple[s
         ("get_payment", f"{API}/payments/{payment}", auth(payer, "client")),
         ("list_categories", f"{API}/categories", {}),
         ("list_skills", f"{API}/skills", {}),
+        *(
+            [
+                ("list_notifications", f"{API}/notifications", auth(notified, "client")),
+                ("list_notifications unread", f"{API}/notifications?unread=true", auth(notified, "client")),
+                ("count_unread_notifications", f"{API}/notifications/unread-count", auth(notified, "client")),
+                ("get_notification_settings", f"{API}/users/me/notification-settings", auth(notified, "client")),
+            ]
+            if notified is not None
+            else []
+        ),
+        *(
+            [("list_messages", f"{API}/applications/{thread[0]}/messages", auth(thread[1], "worker"))]
+            if thread is not None
+            else []
+        ),
     ]
 
 

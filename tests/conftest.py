@@ -174,6 +174,18 @@ async def app_client(
         yield http
 
 
+@asynccontextmanager
+async def own_app_client(settings: Settings) -> AsyncIterator[AsyncClient]:
+    """A client on an app that builds its own engine from `settings` and really commits (for tests whose
+    other processes, servers or workers, must see the rows)."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield http
+
+
 @pytest.fixture
 async def client(
     settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]

@@ -7,13 +7,15 @@ from typing import Any
 from httpx import AsyncClient, Response
 from polyfactory import Use
 from polyfactory.factories.pydantic_factory import ModelFactory
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import User
+from app.models import AccountToken, User
+from app.models.enums import AccountTokenPurpose
 from app.schemas.applications import ApplicationCreate
 from app.schemas.auth import UserCreate
 from app.schemas.jobs import JobCreate
-from app.security import hash_password
+from app.security import account_token, hash_password
 from app.settings import Settings
 
 API = "/api/v1"
@@ -141,3 +143,15 @@ async def completed_job(
     response = await client.post(f"{API}/jobs/{job['id']}/complete", headers=owner.headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def account_link_token(db: AsyncSession, settings: Settings, user_id: int, purpose: AccountTokenPurpose) -> str:
+    """The token of the user's latest link for `purpose`, as its e-mail carries it."""
+    token = await db.scalar(
+        select(AccountToken)
+        .where(AccountToken.user_id == user_id, AccountToken.purpose == purpose)
+        .order_by(AccountToken.id.desc())
+        .limit(1)
+    )
+    assert token is not None, f"no {purpose} link for user {user_id}"
+    return account_token(token.salt, settings)

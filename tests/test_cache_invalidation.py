@@ -28,15 +28,18 @@ from app.cache.decorator import api_routes
 from app.db import UnitOfWork
 from app.main import create_app
 from app.models import User
+from app.models.enums import AccountTokenPurpose
 from app.security import hash_password
+from app.services.accounts import AccountService
 from app.settings import Settings
-from app.state import app_state
+from app.state import AppState, app_state
 from tests.conftest import started_app
 from tests.factories import (
     API,
     PASSWORD,
     Actor,
     RegisterFactory,
+    account_link_token,
     apply,
     completed_job,
     fund,
@@ -238,6 +241,37 @@ def with_session_cookie(path: str) -> Write:
         return await http.post(f"{API}{path}", json={}, headers={"Cookie": cookie})
 
     return write
+
+
+def email_of(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"email": w.actors[name].email}
+
+
+async def read_first_notification(http: AsyncClient, w: World) -> Response:
+    listed = await http.get(f"{API}/notifications", headers=w.headers("c"))
+    first = listed.json()["items"][0]["id"]
+    return await http.post(f"{API}/notifications/{first}/read", headers=w.headers("c"))
+
+
+def _state(http: AsyncClient) -> AppState:
+    return app_state(http._transport.app)  # type: ignore[attr-defined]  # the ASGITransport's app
+
+
+async def reset_password(http: AsyncClient, w: World) -> Response:
+    """A reset link issued (the worker's part of a request, done here), then used."""
+    state = _state(http)
+    async with state.database.sessionmaker() as db:
+        await AccountService(db, state.settings).send_link(w.ids["w"], AccountTokenPurpose.password_reset)
+        await db.commit()
+        token = await account_link_token(db, state.settings, w.ids["w"], AccountTokenPurpose.password_reset)
+    return await http.post(f"{API}/auth/password-reset/confirm", json={"token": token, "password": "a-new-pass-42"})
+
+
+async def verify_address(http: AsyncClient, w: World) -> Response:
+    state = _state(http)
+    async with state.database.sessionmaker() as db:
+        token = await account_link_token(db, state.settings, w.ids["w"], AccountTokenPurpose.verify_email)
+    return await http.post(f"{API}/auth/verify-email", json={"token": token})
 
 
 # --- checks on response bodies -------------------------------------------------------------------------------
@@ -857,6 +891,22 @@ CASES = [
         write=with_session_cookie("/auth/session/logout"),
         affected=(),
         unaffected=EVERYTHING,
+    ),
+    # Account e-mails, notifications and messages: private, uncached, shown by no cached read.
+    *(
+        Case(op, op=op, arrange=marketplace, write=write, affected=(), unaffected=EVERYTHING)
+        for op, write in [
+            ("request_password_reset", post("/auth/password-reset", None, email_of("w"))),
+            ("confirm_password_reset", reset_password),
+            ("verify_email", verify_address),
+            ("create_message", post("/applications/{a2_w}/messages", "c", {"body": "When can you start?"})),
+            ("mark_notification_read", read_first_notification),
+            ("mark_all_notifications_read", post("/notifications/read-all", "w")),
+            (
+                "update_notification_settings",
+                patch("/users/me/notification-settings", "w", {"job_funded": {"email": True}}),
+            ),
+        ]
     ),
 ]
 

@@ -38,6 +38,25 @@ async def seeded(seeded_url: str, settings: Settings) -> AsyncIterator[AsyncEngi
             )
         )
         await conn.execute(text("ANALYZE job_skills"))
+        # The seed writes no notifications or messages: one per application for its job's client (a third
+        # of them read), and a short thread on 50,000 applications.
+        await conn.execute(
+            text(
+                "INSERT INTO notifications (user_id, kind, title, link, read_at)"
+                " SELECT j.client_id, 'application_received', 'New application', '/jobs/' || j.id,"
+                " CASE WHEN a.id % 3 = 0 THEN now() END"
+                " FROM applications a JOIN jobs j ON j.id = a.job_id"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO messages (application_id, sender_id, body)"
+                " SELECT a.id, a.worker_id, 'Hello ' || n FROM"
+                " (SELECT id, worker_id FROM applications ORDER BY id LIMIT 50000) a, generate_series(1, 4) n"
+            )
+        )
+        await conn.execute(text("ANALYZE notifications"))
+        await conn.execute(text("ANALYZE messages"))
     yield engine
     await engine.dispose()
 

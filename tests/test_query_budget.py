@@ -46,6 +46,10 @@ READ_BUDGETS = {
     "list_job_timesheets": 2,
     "get_dispute": 1,
     "list_disputes": 1,
+    "list_notifications": 1,
+    "count_unread_notifications": 1,
+    "get_notification_settings": 1,
+    "list_messages": 2,
 }
 
 
@@ -89,6 +93,12 @@ async def build_world(http: AsyncClient, db: AsyncSession, settings: Settings, n
                 headers=reviewer.headers,
             )
             assert response.status_code == 201, response.text
+    for i in range(n):  # n messages in the application's thread, notifications for both sides
+        sender = owner if i % 2 else worker
+        sent = await http.post(
+            f"{API}/applications/{application['id']}/messages", json={"body": "hi"}, headers=sender.headers
+        )
+        assert sent.status_code == 201, sent.text
     payments = (await http.get(f"{API}/users/{owner.id}/payments", headers=owner.headers)).json()["items"]
     admin = await make_admin(http, db, settings)
     shift_job = await post_job(http, owner, shifts=schedule(n))
@@ -122,6 +132,10 @@ def reads(w: World) -> dict[str, tuple[str, dict[str, str]]]:
         "list_job_timesheets": (f"{API}/jobs/{w.shift_job_id}/timesheets", w.client.headers),
         "get_dispute": (f"{API}/disputes/{w.dispute_id}", w.worker.headers),
         "list_disputes": (f"{API}/disputes?limit=100", w.admin.headers),
+        "list_notifications": (f"{API}/notifications?limit=100", w.worker.headers),
+        "count_unread_notifications": (f"{API}/notifications/unread-count", w.worker.headers),
+        "get_notification_settings": (f"{API}/users/me/notification-settings", w.worker.headers),
+        "list_messages": (f"{API}/applications/{w.application_id}/messages?limit=100", w.client.headers),
     }
 
 
@@ -151,16 +165,17 @@ async def test_every_read_endpoint_has_a_constant_statement_count_within_budget(
 
 
 # Statements per write, measured on the main path (rows locked, ledger legs, counters and the reload for
-# the response included). Writes are rarer than reads; their budgets bound work, not latency.
+# the response included). Writes are rarer than reads; their budgets bound work, not latency. A notification
+# costs 2 (the recipients' settings, one INSERT for all of them), plus 1 per e-mail deferred.
 WRITE_BUDGETS = {
-    "register": 4,
+    "register": 6,  # + the verification link and its e-mail job
     "create_token": 2,
     "create_job": 6,
-    "create_application": 3,
-    "accept_application": 6,
-    "fund_job": 10,
-    "complete_job": 28,  # with 2 hired workers: each adds a payout, its ledger legs and cache fan-out
-    "create_review": 6,
+    "create_application": 5,
+    "accept_application": 9,
+    "fund_job": 11,  # + the hired workers (none yet here: no notification)
+    "complete_job": 35,  # with 2 hired workers: each adds a payout, its ledger legs, cache fan-out, an e-mail
+    "create_review": 8,
 }
 
 

@@ -109,5 +109,27 @@ class ReviewFilter(StrEnum):
     unread = "unread"
 
 
+class NotificationKind(StrEnum):
+    """What a notification reports. A new kind is a member here (the column has no CHECK, so no migration)
+    and one `notify(...)` call where the event happens (app/services/notifications.py)."""
+
+    application_received = "application_received"
+    application_accepted = "application_accepted"
+    application_rejected = "application_rejected"
+    job_funded = "job_funded"
+    job_cancelled = "job_cancelled"
+    job_completed = "job_completed"
+    payout_received = "payout_received"
+    review_received = "review_received"
+    message_received = "message_received"
+
+
+class AccountTokenPurpose(StrEnum):
+    """What a single-use account link is for (e-mailed: a password reset, an address verification)."""
+
+    password_reset = "password_reset"
+    verify_email = "verify_email"
+
+
 def check_in(column: str, enum: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in enum)})"

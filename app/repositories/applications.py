@@ -41,12 +41,15 @@ class ApplicationRepository(Repository[Application]):
         rows, next_cursor = await self.paginate(stmt, NEWEST, cursor, limit)
         return [r[0] for r in rows], next_cursor
 
-    async def reject_pending(self, job_id: int) -> None:
-        await self.session.execute(
+    async def reject_pending(self, job_id: int) -> list[int]:
+        """Reject the job's pending applications; their workers."""
+        rejected = await self.session.scalars(
             update(Application)
             .where(Application.job_id == job_id, Application.status == ApplicationStatus.pending)
             .values(status=ApplicationStatus.rejected, decided_at=func.now())
+            .returning(Application.worker_id)
         )
+        return list(rejected)
 
     async def list_applicant_ids(self, job_id: int) -> list[int]:
         """Every worker who applied to the job (their own application lists embed the job)."""

@@ -61,6 +61,12 @@ class UserRepository(Repository[User]):
             )
         )
 
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+    async def mark_email_verified(self, user_id: int) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(email_verified=True))
+
     async def count_completed_job(self, user_ids: list[int]) -> None:
         await self.session.execute(
             update(User).where(User.id.in_(user_ids)).values(completed_jobs=User.completed_jobs + 1)
@@ -116,6 +122,14 @@ class RefreshTokenRepository(Repository[RefreshToken]):
     async def revoke_family(self, jti: str) -> None:
         """Logout: revoke the token's whole family (the session), whatever state the token is in."""
         await self._revoke(select(RefreshToken.family_id).where(RefreshToken.jti == jti).scalar_subquery())
+
+    async def revoke_user(self, user_id: int) -> None:
+        """Every session of the account (a password reset): each family's live tokens stop working."""
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
 
     async def _revoke(self, family: str | ColumnElement[str]) -> None:
         await self.session.execute(

@@ -65,3 +65,22 @@ class AccessToken(Output):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class PasswordResetCreate(Input):
+    """POST /auth/password-reset: e-mail a reset link if an account has this address."""
+
+    email: EmailStr = Field(max_length=254)
+
+
+class PasswordResetRequested(Output):
+    detail: str = "If an account has this address, a reset link is on its way (valid 30 minutes)."
+
+
+class PasswordResetConfirm(Input):
+    token: str = Field(min_length=1, max_length=256)
+    password: Password
+
+
+class EmailVerificationConfirm(Input):
+    token: str = Field(min_length=1, max_length=256)

@@ -70,6 +70,7 @@ class Me(Output):
 
     id: int
     email: str
+    email_verified: bool = Field(description="The address was confirmed through its verification link.")
     full_name: str
     role: Role
     phone: str | None

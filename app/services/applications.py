@@ -12,7 +12,7 @@ from app.changes import Change
 from app.db import UnitOfWork
 from app.errors import Conflict, NotFound
 from app.models import Application, Job
-from app.models.enums import ApplicationStatus, JobStatus, TimesheetStatus
+from app.models.enums import ApplicationStatus, JobStatus, NotificationKind, TimesheetStatus
 from app.repositories.applications import ApplicationRepository
 from app.repositories.attendance import ShiftRepository, TimesheetRepository
 from app.repositories.jobs import JobRepository
@@ -20,12 +20,14 @@ from app.repositories.users import UserRepository
 from app.schemas.applications import ApplicationCreate
 from app.security import Principal
 from app.services.changes import user_links
+from app.services.notifications import notify
 from app.services.shifts import is_late
 from app.settings import Settings
 
 
 class ApplicationService:
     def __init__(self, session: UnitOfWork) -> None:
+        self.session = session  # for notify(): notifications are written in the event's own transaction
         self.applications = ApplicationRepository(session)
         self.jobs = JobRepository(session)
         self.shifts = ShiftRepository(session)
@@ -42,7 +44,17 @@ class ApplicationService:
             raise Conflict(f"This job is {status}; it takes no applications.", "job_not_open")
         application = Application(job_id=job_id, worker_id=principal.id, **data.model_dump())
         await self.applications.add(application)
-        return await self._reload(application)
+        detail = await self._reload(application)
+        await notify(
+            self.session,
+            NotificationKind.application_received,
+            [detail.job.client_id],
+            actor=principal.id,
+            title=f"{detail.worker.full_name} applied to {detail.job.title}",
+            link=f"/jobs/{job_id}",
+            data={"job_id": job_id, "application_id": detail.id},
+        )
+        return detail
 
     async def withdraw(self, application: Application) -> Application:
         if application.status != ApplicationStatus.pending:
@@ -60,6 +72,7 @@ class ApplicationService:
         if application.status != ApplicationStatus.pending:
             raise Conflict(f"This application is {application.status} already.", "application_decided")
         applicants: list[int] = []
+        turned_down: list[int] = []  # the other pending applicants of a job that filled up
         filled = False
         if not accept:
             application.status = ApplicationStatus.rejected
@@ -72,10 +85,32 @@ class ApplicationService:
             if filled:  # the job starts and leaves the search pages; the other applicants are turned down
                 job.status = JobStatus.in_progress
                 await self.applications.flush()
-                await self.applications.reject_pending(job.id)
+                turned_down = await self.applications.reject_pending(job.id)
                 applicants = await self.applications.list_applicant_ids(job.id)
         application.decided_at = func.now()
-        return Change(await self._reload(application), applicants=applicants, search=filled)
+        detail = await self._reload(application)
+        about = {"job_id": job.id, "application_id": detail.id}
+        if accept:
+            await notify(
+                self.session,
+                NotificationKind.application_accepted,
+                [detail.worker_id],
+                actor=job.client_id,
+                title=f"You are hired for {job.title}",
+                link=f"/jobs/{job.id}",
+                data=about,
+            )
+        rejected = turned_down if accept else [detail.worker_id]
+        await notify(
+            self.session,
+            NotificationKind.application_rejected,
+            rejected,
+            actor=job.client_id,
+            title=f"Your application for {job.title} was not accepted",
+            link=f"/jobs/{job.id}",
+            data={"job_id": job.id},
+        )
+        return Change(detail, applicants=applicants, search=filled)
 
     async def cancel(self, job: Job, application: Application, settings: Settings) -> Change[Application]:
         """A hired worker backs out before working: the opening is free again and their timesheets are dropped.

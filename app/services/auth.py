@@ -3,7 +3,7 @@
 from app.db import UnitOfWork
 from app.errors import Conflict, Unauthorized
 from app.models import User
-from app.models.enums import Role
+from app.models.enums import AccountTokenPurpose, Role
 from app.repositories.users import RefreshTokenRepository, UserRepository
 from app.schemas.auth import AdminCreate, NewAccount, TokenPair, UserCreate
 from app.security import (
@@ -15,6 +15,7 @@ from app.security import (
     refresh_token_id,
     verify_password_async,
 )
+from app.services.accounts import AccountService
 from app.settings import Settings
 
 
@@ -29,10 +30,13 @@ class AuthService:
     def __init__(self, session: UnitOfWork, settings: Settings) -> None:
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
+        self.accounts = AccountService(session, settings)
         self.settings = settings
 
     async def register(self, data: UserCreate) -> User:
-        return await self._create(data, Role(data.role))
+        user = await self._create(data, Role(data.role))
+        await self.accounts.send_link(user.id, AccountTokenPurpose.verify_email)
+        return user
 
     async def create_admin(self, data: AdminCreate) -> User:
         """The `create-admin` command: the rules of a registration, with the admin role."""

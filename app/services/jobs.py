@@ -12,7 +12,7 @@ from app.changes import Change
 from app.db import UnitOfWork
 from app.errors import Conflict, Unprocessable
 from app.models import Job
-from app.models.enums import EscrowStatus, JobStatus, PayType
+from app.models.enums import EscrowStatus, JobStatus, NotificationKind, PayType
 from app.repositories.applications import ApplicationRepository
 from app.repositories.attendance import Attendance, DisputeRepository, ShiftRepository, TimesheetRepository
 from app.repositories.catalog import CategoryRepository, SkillRepository
@@ -22,6 +22,7 @@ from app.schemas.jobs import JobCreate, JobUpdate
 from app.security import Principal
 from app.services.catalog import category_named, skills_named
 from app.services.changes import user_links
+from app.services.notifications import notify
 from app.services.payments import PaymentService, share_of
 from app.services.shifts import fit_hours, is_late, scheduled_minutes, set_shifts
 from app.settings import Settings
@@ -64,6 +65,7 @@ class JobService:
         self.disputes = DisputeRepository(session)
         self.payments = PaymentService(session, settings)
         self.settings = settings
+        self.session = session  # for notify(): notifications are written in the event's own transaction
 
     async def create(self, principal: Principal, data: JobCreate) -> Job:
         job = Job(
@@ -147,10 +149,20 @@ class JobService:
             await self.payments.settle(job, owed)
         if job.schedule:
             await self.timesheets.delete_scheduled(job.id)
-        await self.applications.reject_pending(job.id)
+        hired = await self.applications.list_hired_worker_ids(job.id)
+        pending = await self.applications.reject_pending(job.id)
         job.status = JobStatus.cancelled
         job.cancelled_at = func.now()
         await self.jobs.flush()
+        await notify(
+            self.session,
+            NotificationKind.job_cancelled,
+            hired + pending,
+            actor=job.client_id,
+            title=f"{job.title} was cancelled",
+            link=f"/jobs/{job.id}",
+            data={"job_id": job.id},
+        )
         return await self._changed(job)
 
     async def complete(self, job: Job) -> Change[Job]:
@@ -174,6 +186,15 @@ class JobService:
         job.status = JobStatus.completed
         job.completed_at = func.now()
         await self.jobs.flush()
+        await notify(
+            self.session,
+            NotificationKind.job_completed,
+            workers,
+            actor=job.client_id,
+            title=f"{job.title} is completed",
+            link=f"/jobs/{job.id}",
+            data={"job_id": job.id},
+        )
         change = await self._changed(job)
         # their completed_jobs changed, which their profiles and the pages embedding them show
         people = [await user_links(self.users, user_id) for user_id in (job.client_id, *workers)]

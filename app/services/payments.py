@@ -12,7 +12,8 @@ from typing import Any
 from app.db import UnitOfWork
 from app.errors import Conflict, Unprocessable
 from app.models import Job, Payment
-from app.models.enums import AccountKind, EscrowStatus, JobStatus, PaymentKind, PaymentStatus
+from app.models.enums import AccountKind, EscrowStatus, JobStatus, NotificationKind, PaymentKind, PaymentStatus
+from app.repositories.applications import ApplicationRepository
 from app.repositories.payments import (
     EXTERNAL_FUNDING,
     PLATFORM_FEES,
@@ -22,6 +23,7 @@ from app.repositories.payments import (
 )
 from app.schemas.payments import PaymentCreate
 from app.security import Principal
+from app.services.notifications import notify
 from app.settings import Settings
 
 FUNDABLE = {JobStatus.open, JobStatus.in_progress}
@@ -46,7 +48,9 @@ def payout_per_worker(total_minor: int, hired_count: int, fee_bps: int) -> int:
 class PaymentService:
     def __init__(self, session: UnitOfWork, settings: Settings) -> None:
         self.payments = PaymentRepository(session)
+        self.applications = ApplicationRepository(session)
         self.settings = settings
+        self.session = session  # for notify(): notifications are written in the event's own transaction
 
     async def fund(
         self, principal: Principal, job: Job, data: PaymentCreate, key: str, answer: Callable[[Payment], JSON]
@@ -86,6 +90,15 @@ class PaymentService:
         await self.payments.record(escrow, [(external, -job.total_cost_minor), (held, job.total_cost_minor)])
         job.escrow_status = EscrowStatus.held
         await self.payments.answer_key(principal.id, key, answer(escrow))
+        await notify(
+            self.session,
+            NotificationKind.job_funded,
+            await self.applications.list_hired_worker_ids(job.id),
+            actor=principal.id,
+            title=f"{job.title} is funded: its pay is held in escrow",
+            link=f"/jobs/{job.id}",
+            data={"job_id": job.id},
+        )
         return escrow
 
     async def settle(self, job: Job, gross: dict[int, int]) -> None:
@@ -117,6 +130,18 @@ class PaymentService:
         status = PaymentStatus.released if paid else PaymentStatus.refunded
         await self.payments.set_status(escrow, status)
         job.escrow_status = EscrowStatus.released if paid else EscrowStatus.refunded
+        for worker_id in sorted(gross):
+            payout = after_fee(gross[worker_id], self.settings.platform_fee_bps)
+            if payout:
+                await notify(
+                    self.session,
+                    NotificationKind.payout_received,
+                    [worker_id],
+                    actor=job.client_id,
+                    title=f"You were paid {payout / 100:.2f} {escrow.currency} for {job.title}",
+                    link="/payments",
+                    data={"job_id": job.id, "amount_minor": payout, "currency": escrow.currency},
+                )
 
     async def _move(
         self, escrow: Payment, kind: PaymentKind, amount: int, legs: list[tuple[int, int]], payee_id: int | None

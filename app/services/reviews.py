@@ -7,17 +7,19 @@ from app.changes import Change
 from app.db import UnitOfWork
 from app.errors import Conflict, Forbidden
 from app.models import Job, Review
-from app.models.enums import JobStatus
+from app.models.enums import JobStatus, NotificationKind
 from app.repositories.applications import ApplicationRepository
 from app.repositories.reviews import ReviewRepository
 from app.repositories.users import UserRepository
 from app.schemas.reviews import ReviewCreate
 from app.security import Principal
 from app.services.changes import user_links
+from app.services.notifications import notify
 
 
 class ReviewService:
     def __init__(self, session: UnitOfWork) -> None:
+        self.session = session
         self.reviews = ReviewRepository(session)
         self.applications = ApplicationRepository(session)
         self.users = UserRepository(session)
@@ -41,7 +43,17 @@ class ReviewService:
         await self.reviews.add(review)  # a second review violates the unique constraint -> 409
         await self.users.add_rating(data.reviewee_id, data.rating)
         reviewee = await user_links(self.users, data.reviewee_id)  # their rating shows where they are embedded
-        return Change(await self._reload(review), users=[reviewee])
+        detail = await self._reload(review)
+        await notify(
+            self.session,
+            NotificationKind.review_received,
+            [data.reviewee_id],
+            actor=principal.id,
+            title=f"{detail.reviewer.full_name} reviewed you: {data.rating} of 5 for {job.title}",
+            link=f"/users/{data.reviewee_id}",
+            data={"job_id": job.id, "review_id": detail.id},
+        )
+        return Change(detail, users=[reviewee])
 
     async def mark_read(self, review: Review) -> Review:
         await self.reviews.mark_read(review.id)

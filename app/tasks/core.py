@@ -10,6 +10,8 @@
 """
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -38,6 +40,15 @@ class WorkerState:
 
     settings: Settings
     sessionmaker: async_sessionmaker[UnitOfWork]
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """A task's transaction, as a request's: committed at the end (rolled back on an error), then its
+        after-commit hooks run (live notifications publish only what was committed)."""
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            await session.run_after_commit()
 
 
 def worker_state(context: JobContext) -> WorkerState:
@@ -110,4 +121,4 @@ def outside_task_queue(name: str | None, type_: str, parent_names: object) -> bo
 
 
 # The application's tasks. Add each module that defines tasks on it to `import_paths`.
-queue = TaskApp(import_paths=["app.tasks.shifts"])
+queue = TaskApp(import_paths=["app.tasks.shifts", "app.tasks.emails", "app.tasks.accounts"])

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from typing_extensions import Unpack
 
 from app.db import create_engine, create_sessionmaker, database_url
+from app.live import build_live
 from app.settings import Settings
 from app.tasks.core import TaskApp, WorkerState
 
@@ -53,6 +54,7 @@ async def run_worker(app: TaskApp, settings: Settings, **options: Unpack[WorkerO
     app.perform_import_paths()  # type: ignore[no-untyped-call]  # the tasks' modules register tick tasks
     app.schedule_ticks(settings.scheduler_interval_seconds)
     engine = create_engine(url, settings)
+    live = build_live(settings, listen=False)  # tasks' notifications reach the API processes' streams
     # One connection per running job, plus the fetch loop, the heartbeat and the periodic deferrer.
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         libpq_url(url),
@@ -62,9 +64,10 @@ async def run_worker(app: TaskApp, settings: Settings, **options: Unpack[WorkerO
         check=AsyncConnectionPool.check_connection,
     )
     stalled = settings.worker_stalled_seconds
+    sessionmaker = create_sessionmaker(engine, info={"live": live})
     worker_options: WorkerOptions = {
         "name": f"{socket.gethostname()}:{os.getpid()}",
-        "additional_context": {"state": WorkerState(settings=settings, sessionmaker=create_sessionmaker(engine))},
+        "additional_context": {"state": WorkerState(settings=settings, sessionmaker=sessionmaker)},
         "update_heartbeat_interval": stalled / 3,
         "stalled_worker_timeout": stalled,
         "delete_jobs": "successful",  # the queue keeps what needs a look (failed jobs), not history
@@ -77,4 +80,5 @@ async def run_worker(app: TaskApp, settings: Settings, **options: Unpack[WorkerO
             await app.run_worker_async(**worker_options)
     finally:
         await pool.close()
+        await live.close()
         await engine.dispose()
