@@ -155,7 +155,8 @@ class Job(IdMixin, TimestampMixin, Base):
             .correlate_except(Shift)
             .scalar_subquery()
         )
-        return column_property(type_coerce(aggregated, JSONB))
+        # Not expired by a flush of the job's own columns (shifts change only through writes that reload the job).
+        return column_property(type_coerce(aggregated, JSONB), expire_on_flush=False)
 
     @property
     def funded(self) -> bool:
