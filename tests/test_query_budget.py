@@ -174,7 +174,7 @@ WRITE_BUDGETS = {
     "create_application": 5,
     "accept_application": 9,
     "fund_job": 11,  # + the hired workers (none yet here: no notification)
-    "complete_job": 37,  # with 2 hired workers: each adds a payout, its ledger legs, cache fan-out, its payout notice (+ e-mail); shift work settles in the same pass
+    "complete_job": 37,  # 2 hired workers: each adds a payout, ledger legs, cache fan-out, a payout notice + e-mail
     "create_review": 8,
 }
 
