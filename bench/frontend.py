@@ -106,6 +106,9 @@ def measure(browser: Any, url: str, runs: int) -> tuple[list[float], list[float]
     return cold, warm
 
 
+SHIFT_JOB = "Warehouse night shifts"  # the demo job with a timesheet in every state (app/seed/shifts.py)
+
+
 def screenshots(browser: Any, url: str, out: Path) -> None:
     """The main screens as the demo client and worker see them."""
     out.mkdir(parents=True, exist_ok=True)
@@ -120,7 +123,9 @@ def screenshots(browser: Any, url: str, out: Path) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for()
     page.goto("/dashboard")
-    page.locator("summary").first.click()
+    # An open job someone applied to (the demo's shift jobs are hired already).
+    open_jobs = page.get_by_role("region", name=re.compile(r"^Open")).locator("details")
+    open_jobs.filter(has_not_text=" 0 applications").first.locator("summary").click()
     page.get_by_role("button", name="Accept").first.wait_for()
     page.screenshot(path=out / "web-dashboard.png")
     job = page.get_by_role("link", name="Open the job page").first
@@ -134,6 +139,13 @@ def screenshots(browser: Any, url: str, out: Path) -> None:
     page.get_by_role("heading", name="My payments").wait_for()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "web-payments.png")
+    page.goto("/dashboard")
+    page.locator("details", has_text=SHIFT_JOB).locator("summary").click()
+    page.locator("details", has_text=SHIFT_JOB).get_by_role("link", name="Open the job page").click()
+    page.locator("table.timesheets").wait_for()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=out / "web-timesheets-owner.png", full_page=True)
+    shift_job = page.url
     context.close()
     worker = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=url).new_page()
     worker.goto("/login")
@@ -145,6 +157,10 @@ def screenshots(browser: Any, url: str, out: Path) -> None:
     worker.get_by_role("heading", name="My applications").wait_for()
     worker.wait_for_load_state("networkidle")
     worker.screenshot(path=out / "web-applications.png")
+    worker.goto(shift_job)
+    worker.locator("table.timesheets").wait_for()
+    worker.wait_for_load_state("networkidle")
+    worker.screenshot(path=out / "web-timesheets-worker.png", full_page=True)
 
 
 def main() -> None:

@@ -1,49 +1,12 @@
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { LocationProvider } from "preact-iso";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Job } from "./api/types";
 import { OwnerPanel } from "./owner";
 import { Login, Register } from "./pages/Auth";
+import { type Call, deferred, json, problem, stubFetch, fake } from "./testing";
 
-type Call = { method: string; path: string; headers: Headers; body: string };
-let calls: Call[];
-let serve: (call: Call) => Response | Promise<Response>;
-
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), {
-    status,
-    headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
-  });
-const problem = (status: number, code: string, detail: string) =>
-  json(status, { type: `tag:marketplace,2026:problem:${code}`, code, title: "Conflict", status, detail });
-
-beforeEach(() => {
-  calls = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (request: Request) => {
-      const call = {
-        method: request.method,
-        path: new URL(request.url).pathname,
-        headers: request.headers,
-        body: await request.text(),
-      };
-      calls.push(call);
-      return serve(call);
-    }),
-  );
-});
-
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-});
-
-function deferred() {
-  let resolve!: (r: Response) => void;
-  const promise = new Promise<Response>((r) => (resolve = r));
-  return { promise, resolve };
-}
+stubFetch();
 
 const job: Job = {
   id: 42, title: "Fix the sink", description: "", status: "open",
@@ -60,7 +23,7 @@ const listsAreEmpty = (call: Call) =>
 describe("Login", () => {
   it("has the labelled fields, disables the button in flight and shows the problem's detail", async () => {
     const answer = deferred();
-    serve = () => answer.promise;
+    fake.serve = () => answer.promise;
     render(
       <LocationProvider>
         <Login />
@@ -75,9 +38,9 @@ describe("Login", () => {
     answer.resolve(problem(401, "invalid_credentials", "Incorrect email or password."));
     expect((await screen.findByRole("alert")).textContent).toBe("Incorrect email or password.");
     expect(button).toHaveProperty("disabled", false);
-    expect(calls.filter((c) => c.path === "/api/v1/auth/session")).toHaveLength(1);
-    expect(JSON.parse(calls[0].body)).toEqual({ email: "a@example.com", password: "wrong-password" });
-    expect(calls[0].headers.get("Content-Type")).toBe("application/json");
+    expect(fake.calls.filter((c) => c.path === "/api/v1/auth/session")).toHaveLength(1);
+    expect(JSON.parse(fake.calls[0].body)).toEqual({ email: "a@example.com", password: "wrong-password" });
+    expect(fake.calls[0].headers.get("Content-Type")).toBe("application/json");
   });
 });
 
@@ -96,7 +59,7 @@ describe("Register", () => {
 describe("OwnerPanel", () => {
   it("a double click on Fund escrow sends one payment, with an Idempotency-Key", async () => {
     const payment = deferred();
-    serve = (call) => (call.path.endsWith("/payments") ? payment.promise : listsAreEmpty(call));
+    fake.serve = (call) => (call.path.endsWith("/payments") ? payment.promise : listsAreEmpty(call));
     const onChange = vi.fn();
     render(<OwnerPanel job={job} onChange={onChange} />);
     const fund = screen.getByRole("button", { name: "Fund escrow" });
@@ -107,7 +70,7 @@ describe("OwnerPanel", () => {
     fireEvent.click(fund);
     payment.resolve(json(201, { id: 1 }));
     await waitFor(() => expect(onChange).toHaveBeenCalledTimes(1));
-    const payments = calls.filter((c) => c.path === "/api/v1/jobs/42/payments");
+    const payments = fake.calls.filter((c) => c.path === "/api/v1/jobs/42/payments");
     expect(payments).toHaveLength(1);
     expect(payments[0].headers.get("Idempotency-Key")).toMatch(/^[0-9a-f-]{32,36}$/);
     expect(JSON.parse(payments[0].body)).toEqual({ amount_minor: 10000 });
@@ -115,7 +78,7 @@ describe("OwnerPanel", () => {
 
   it("reuses the Idempotency-Key when the payment is retried, and shows the problem", async () => {
     let attempt = 0;
-    serve = (call) => {
+    fake.serve = (call) => {
       if (!call.path.endsWith("/payments")) return listsAreEmpty(call);
       attempt += 1;
       if (attempt === 1) throw new TypeError("network down");
@@ -127,7 +90,7 @@ describe("OwnerPanel", () => {
     expect((await screen.findByRole("alert")).textContent).toMatch(/could not be reached/);
     fireEvent.click(fund);
     await waitFor(() => expect(screen.getByRole("alert").textContent).toBe("This job is funded already."));
-    const keys = calls.filter((c) => c.path.endsWith("/payments")).map((c) => c.headers.get("Idempotency-Key"));
+    const keys = fake.calls.filter((c) => c.path.endsWith("/payments")).map((c) => c.headers.get("Idempotency-Key"));
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBeTruthy();
     expect(keys[1]).toBe(keys[0]);
@@ -139,12 +102,13 @@ describe("OwnerPanel", () => {
       created_at: "2026-01-01T00:00:00Z", decided_at: null,
       worker: { id, full_name: name, headline: null, city: null, rating_avg: null, rating_count: 0, completed_jobs: 0 },
     }); // prettier-ignore
-    const parts = { rating: 0.5, skills: 1, distance: 0.5, experience: 0 };
-    serve = (call) =>
+    const parts = { rating: 0.5, skills: 1, distance: 0.5, experience: 0, reliability: 1 };
+    const reliability = { attended: 0, no_shows: 0, late_cancellations: 0, score: 1 };
+    fake.serve = (call) =>
       call.path.endsWith("/best-applicants")
         ? json(200, [
-            { score: 70.25, parts, distance_km: null, application: worker(5, "Bea Best") },
-            { score: 41.5, parts, distance_km: null, application: worker(6, "Sam Second") },
+            { score: 70.25, parts, distance_km: null, reliability, application: worker(5, "Bea Best") },
+            { score: 41.5, parts, distance_km: null, reliability, application: worker(6, "Sam Second") },
           ])
         : json(200, { items: [], next_cursor: null });
     render(<OwnerPanel job={job} onChange={() => {}} />);

@@ -3,8 +3,9 @@ import { useRef } from "preact/hooks";
 import { api, unwrap } from "./api/client";
 import type { Application, Job, RankedApplicant } from "./api/types";
 import { Alert, Loading, StatusBadge } from "./components";
-import { money } from "./format";
+import { attendance, money } from "./format";
 import { newIdempotencyKey, useAction, useLoad } from "./hooks";
+import { Timesheets } from "./shifts";
 
 
 export function OwnerPanel({ job, onChange }: { job: Job; onChange: () => void }) {
@@ -57,6 +58,7 @@ export function OwnerPanel({ job, onChange }: { job: Job; onChange: () => void }
         ) : null}
       </div>
       <Alert problem={fund.error ?? complete.error ?? cancel.error} />
+      {job.shifts.length && job.hired_count ? <Timesheets job={job} owner /> : null}
       {job.status === "open" ? <BestApplicants job={job} onChange={onChange} /> : null}
       <Applicants job={job} />
     </section>
@@ -80,7 +82,7 @@ function BestApplicants({ job, onChange }: { job: Job; onChange: () => void }) {
       ) : (
         <table class="ranking">
           <caption class="muted">
-            Score = 40 × rating + 25 × skills + 20 × distance + 15 × experience (each part 0–1)
+            Score = 35 × rating + 20 × skills + 20 × distance + 10 × experience + 15 × reliability (each part 0–1)
           </caption>
           <thead>
             <tr>
@@ -90,6 +92,7 @@ function BestApplicants({ job, onChange }: { job: Job; onChange: () => void }) {
               <th scope="col">Skills</th>
               <th scope="col">Distance</th>
               <th scope="col">Experience</th>
+              <th scope="col">Reliability</th>
               <th scope="col">Bid</th>
               <th scope="col">Decision</th>
             </tr>
@@ -129,6 +132,9 @@ function ApplicantRow({ row, job, onChange }: { row: RankedApplicant; job: Job; 
         {row.distance_km !== null ? <span class="muted"> ({row.distance_km.toFixed(1)} km)</span> : null}
       </td>
       <td>{row.parts.experience.toFixed(2)}</td>
+      <td>
+        {row.parts.reliability.toFixed(2)} <span class="muted">({attendance(row.reliability)})</span>
+      </td>
       <td>{application.bid_minor ? money(application.bid_minor, job.currency) : "—"}</td>
       <td class="actions">
         <button type="button" onClick={() => void decide.run(true)} disabled={decide.pending}>

@@ -8,6 +8,7 @@ import { useAction, useLoad } from "../hooks";
 import { OwnerPanel } from "../owner";
 import { useMe } from "../session";
 import { toMinor } from "../format";
+import { MyBooking, ShiftList } from "../shifts";
 
 export function JobPage() {
   const { params } = useRoute();
@@ -39,7 +40,14 @@ export function JobPage() {
         <dd>
           {j.hired_count} of {j.openings} filled · {j.applications_count} applications
         </dd>
-        {j.starts_at ? (
+        {j.shifts.length ? (
+          <>
+            <dt>Shifts</dt>
+            <dd>
+              <ShiftList shifts={j.shifts} />
+            </dd>
+          </>
+        ) : j.starts_at ? (
           <>
             <dt>When</dt>
             <dd>
@@ -57,6 +65,7 @@ export function JobPage() {
       </dl>
       {j.description ? <p class="description">{j.description}</p> : null}
       {owner ? <OwnerPanel job={j} onChange={job.reload} /> : null}
+      {me?.role === "worker" && j.hired_count > 0 ? <MyBooking job={j} onChange={job.reload} /> : null}
       {me?.role === "worker" && j.status === "open" ? <ApplyForm job={j} onApplied={job.reload} /> : null}
       {me && j.status === "completed" ? <Reviews job={j} me={me} /> : null}
     </article>

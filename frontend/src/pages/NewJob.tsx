@@ -32,6 +32,7 @@ function JobForm() {
   const [lng, setLng] = useState("");
   const [startsAt, setStartsAt] = useState("");
   const [endsAt, setEndsAt] = useState("");
+  const [shifts, setShifts] = useState<{ start: string; end: string }[]>([]);
   const [formError, setFormError] = useState<Problem | null>(null);
 
   const post = useAction(async () => {
@@ -40,6 +41,7 @@ function JobForm() {
       setFormError(invalid("Pay rate must be a positive amount."));
       return;
     }
+    const scheduled = shifts.length > 0; // then the hours (of an hourly job) and the dates come from the shifts
     const body: JobCreate = {
       title,
       description,
@@ -47,16 +49,23 @@ function JobForm() {
       skills: chosenSkills,
       pay_type: payType,
       pay_rate_minor: rate,
-      hours: payType === "hourly" ? Number(hours) : null,
+      hours: payType === "hourly" && !scheduled ? Number(hours) : null,
       openings: Number(openings),
       location: city && lat && lng ? { city, lat: Number(lat), lng: Number(lng) } : null,
-      starts_at: startsAt ? new Date(startsAt).toISOString() : null,
-      ends_at: endsAt ? new Date(endsAt).toISOString() : null,
+      starts_at: startsAt && !scheduled ? new Date(startsAt).toISOString() : null,
+      ends_at: endsAt && !scheduled ? new Date(endsAt).toISOString() : null,
+      shifts: scheduled ? shifts.map((x) => ({ starts_at: isoOf(x.start), ends_at: isoOf(x.end) })) : null,
     };
     setFormError(null);
     const job = unwrap(await api.POST("/api/v1/jobs", { body }));
     route(`/jobs/${job.id}`);
   });
+
+  const setShift = (index: number, part: "start" | "end", value: string) =>
+    setShifts((all) => all.map((x, i) => (i === index ? { ...x, [part]: value } : x)));
+  // A new shift starts where the last one ended (often the next day's shift is typed next).
+  const addShift = () => setShifts((all) => [...all, { start: all.at(-1)?.end ?? "", end: "" }]);
+  const removeShift = (index: number) => setShifts((all) => all.filter((_, i) => i !== index));
 
   const pickCity = (name: string) => {
     setCity(name);
@@ -137,9 +146,10 @@ function JobForm() {
               min="1"
               max="10000"
               step="1"
-              required={payType === "hourly"}
-              disabled={payType !== "hourly"}
-              value={payType === "hourly" ? hours : ""}
+              required={payType === "hourly" && shifts.length === 0}
+              disabled={payType !== "hourly" || shifts.length > 0}
+              placeholder={payType === "hourly" && shifts.length > 0 ? "from the shifts" : undefined}
+              value={payType === "hourly" && shifts.length === 0 ? hours : ""}
               onInput={(e) => setHours(e.currentTarget.value)}
             />
           </label>
@@ -174,16 +184,54 @@ function JobForm() {
             </label>
           </div>
         </fieldset>
-        <div class="row">
-          <label>
-            Starts
-            <input type="datetime-local" value={startsAt} onInput={(e) => setStartsAt(e.currentTarget.value)} />
-          </label>
-          <label>
-            Ends
-            <input type="datetime-local" value={endsAt} onInput={(e) => setEndsAt(e.currentTarget.value)} />
-          </label>
-        </div>
+        <fieldset>
+          <legend>Shifts (optional)</legend>
+          <p class="muted">
+            With shifts, hired workers check in and out of each one and submit their hours; an hourly job's hours and
+            the job's dates come from its shifts.
+          </p>
+          {shifts.map((shift, i) => (
+            <div class="row" key={i} role="group" aria-label={`Shift ${i + 1}`}>
+              <label>
+                Shift start
+                <input
+                  type="datetime-local"
+                  required
+                  value={shift.start}
+                  onInput={(e) => setShift(i, "start", e.currentTarget.value)}
+                />
+              </label>
+              <label>
+                Shift end
+                <input
+                  type="datetime-local"
+                  required
+                  min={shift.start || undefined}
+                  value={shift.end}
+                  onInput={(e) => setShift(i, "end", e.currentTarget.value)}
+                />
+              </label>
+              <button type="button" class="secondary small" aria-label={`Remove shift ${i + 1}`} onClick={() => removeShift(i)}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button type="button" class="secondary" onClick={addShift} disabled={shifts.length >= 60}>
+            Add shift
+          </button>
+        </fieldset>
+        {shifts.length === 0 ? (
+          <div class="row">
+            <label>
+              Starts
+              <input type="datetime-local" value={startsAt} onInput={(e) => setStartsAt(e.currentTarget.value)} />
+            </label>
+            <label>
+              Ends
+              <input type="datetime-local" value={endsAt} onInput={(e) => setEndsAt(e.currentTarget.value)} />
+            </label>
+          </div>
+        ) : null}
         <Alert problem={formError ?? post.error} />
         <button type="submit" disabled={post.pending}>
           Post job
@@ -191,6 +239,11 @@ function JobForm() {
       </form>
     </section>
   );
+}
+
+/** A `datetime-local` value (the browser's local time) as an instant. */
+function isoOf(local: string): string {
+  return new Date(local).toISOString();
 }
 
 function invalid(detail: string): Problem {

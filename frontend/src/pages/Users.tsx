@@ -4,7 +4,7 @@ import { api, unwrap } from "../api/client";
 import type { Account, ProfileUpdate, Review } from "../api/types";
 import { cityCoordinates } from "../cities";
 import { Alert, CityList, Loading, SignedIn } from "../components";
-import { date, label, money, rating, toMinor } from "../format";
+import { attendance, date, label, money, rating, toMinor } from "../format";
 import { useAction, useLoad } from "../hooks";
 import { reloadMe, useMe } from "../session";
 import { useCatalog } from "./Search";
@@ -33,6 +33,11 @@ export function UserPage() {
         {profile.city ? ` · ${profile.city}` : ""} · {rating(profile.rating_avg, profile.rating_count)} ·{" "}
         {profile.completed_jobs} completed jobs · member since {date(profile.created_at)}
       </p>
+      {profile.reliability ? (
+        <p>
+          Reliability: <strong>{Math.round(profile.reliability.score * 100)}%</strong> ({attendance(profile.reliability)})
+        </p>
+      ) : null}
       {profile.headline ? <p class="lead">{profile.headline}</p> : null}
       {profile.bio ? <p>{profile.bio}</p> : null}
       {profile.skills.length ? <p>Skills: {profile.skills.map((s) => s.name).join(", ")}</p> : null}
