@@ -5,7 +5,8 @@ tests/test_authz_matrix.py, which fails when a route of the app has no row, and 
 (`python -m tests.authz_matrix` prints the table; a test checks that the doc's table is this one).
 
 Adding a route: add one `Row` below, with its method, path (the route's template, optionally with a query),
-the body it sends (from the `World`'s ids) and the six statuses in ACTORS order.
+the body it sends (from the `World`'s ids), the six statuses in ACTORS order, and `ids` when its path names an
+object other than `url`'s defaults (a shift or timesheet in the state the route acts on).
 
 The world every request meets (built afresh for each request by the test):
 - `job`: the owner's job, funded, the hired worker hired on its one opening (so it is in progress);
@@ -24,6 +25,8 @@ The owner, the other client and the admin are clients/an admin; the hired and th
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.shiftwork import AT_BERLIN
 
 ACTORS = ("anonymous", "owner", "other_client", "hired_worker", "other_worker", "admin")
 
@@ -100,7 +103,6 @@ def _job(w: World) -> dict[str, Any]:
     return {"title": "Paint the fence", "category": "handyman", "pay_type": "fixed", "pay_rate_minor": 5000}
 
 
-AT_THE_JOB = {"lat": 52.52, "lng": 13.405}
 WORKER_ONLY_200 = (401, 403, 403, 200, 403, 403)
 OWNER_ONLY = (401, 200, 403, 403, 403, 403)
 
@@ -182,14 +184,14 @@ ROWS: list[Row] = [
         "POST",
         f"{API}/shifts/{{shift_id}}/check-in",
         WORKER_ONLY_200,
-        json=lambda w: AT_THE_JOB,
+        json=lambda w: AT_BERLIN,
         ids=lambda w: {"shift_id": w.shift_to_check_in},
     ),
     Row(
         "POST",
         f"{API}/shifts/{{shift_id}}/check-out",
         WORKER_ONLY_200,
-        json=lambda w: AT_THE_JOB,
+        json=lambda w: AT_BERLIN,
         ids=lambda w: {"shift_id": w.shift_checked_in},
     ),
     Row(
