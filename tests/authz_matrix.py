@@ -5,20 +5,28 @@ tests/test_authz_matrix.py, which fails when a route of the app has no row, and 
 (`python -m tests.authz_matrix` prints the table; a test checks that the doc's table is this one).
 
 Adding a route: add one `Row` below, with its method, path (the route's template, optionally with a query),
-the body it sends (from the `World`'s ids) and the six statuses in ACTORS order.
+the body it sends (from the `World`'s ids), the six statuses in ACTORS order, and `ids` when its path names an
+object other than `url`'s defaults (a shift or timesheet in the state the route acts on).
 
 The world every request meets (built afresh for each request by the test):
 - `job`: the owner's job, funded, the hired worker hired on its one opening (so it is in progress);
 - `application`: the hired worker's (accepted) application to `job`;
 - `done_job`: another job of the owner, completed with the hired worker; the owner reviewed the worker
   (`review`), and its escrow paid the worker out (`payment`: payer the owner, payee the hired worker);
-- `user_id` in a path is the owner.
+- `shift_job`: another funded job of the owner with six shifts (in Berlin), the hired worker hired on its one
+  opening; the hired worker's timesheets of its shifts, one in each state a route acts on: `shift_to_check_in`
+  (scheduled, started 10 minutes ago), `shift_checked_in` (checked in), `timesheet_checked_out`,
+  `timesheet_submitted`, `timesheet_due_no_show` (scheduled, started two hours ago, nobody came) and one
+  disputed by the owner (`dispute`, open);
+- `user_id` in a path is the owner; `job_id` is `job` unless a row's `ids` name other objects.
 The owner, the other client and the admin are clients/an admin; the hired and the other worker are workers.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.shiftwork import AT_BERLIN
 
 ACTORS = ("anonymous", "owner", "other_client", "hired_worker", "other_worker", "admin")
 
@@ -32,12 +40,20 @@ class World:
     application: int
     payment: int
     review: int
+    shift_job: int
+    shift_to_check_in: int
+    shift_checked_in: int
+    timesheet_checked_out: int
+    timesheet_submitted: int
+    timesheet_due_no_show: int
+    dispute: int
     owner_email: str
     owner_password: str
     nonce: str
 
 
 Body = Callable[[World], Any]
+Ids = Callable[[World], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,8 @@ class Row:
     json: Body | None = None
     form: Body | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # the objects the path names, over the defaults of `url` (a shift or timesheet in the state the route needs)
+    ids: Ids | None = None
 
     @property
     def route(self) -> tuple[str, str]:
@@ -56,13 +74,15 @@ class Row:
         return self.method, self.path.split("?")[0]
 
     def url(self, world: World) -> str:
-        return self.path.format(
-            job_id=world.job,
-            application_id=world.application,
-            payment_id=world.payment,
-            review_id=world.review,
-            user_id=world.owner,
-        )
+        ids = {
+            "job_id": world.job,
+            "application_id": world.application,
+            "payment_id": world.payment,
+            "review_id": world.review,
+            "dispute_id": world.dispute,
+            "user_id": world.owner,
+        }
+        return self.path.format(**{**ids, **(self.ids(world) if self.ids else {})})
 
 
 API = "/api/v1"
@@ -81,6 +101,10 @@ def _new_account(w: World) -> dict[str, Any]:
 
 def _job(w: World) -> dict[str, Any]:
     return {"title": "Paint the fence", "category": "handyman", "pay_type": "fixed", "pay_rate_minor": 5000}
+
+
+WORKER_ONLY_200 = (401, 403, 403, 200, 403, 403)
+OWNER_ONLY = (401, 200, 403, 403, 403, 403)
 
 
 ROWS: list[Row] = [
@@ -135,6 +159,7 @@ ROWS: list[Row] = [
     Row("GET", f"{API}/jobs/{{job_id}}/best-applicants", (401, 200, 403, 403, 403, 200)),
     Row("GET", f"{API}/applications/{{application_id}}", (401, 200, 404, 200, 404, 200)),
     Row("POST", f"{API}/applications/{{application_id}}/withdraw", (401, 403, 403, 409, 404, 403)),
+    Row("POST", f"{API}/applications/{{application_id}}/cancel", (401, 403, 403, 200, 404, 403)),
     Row("POST", f"{API}/applications/{{application_id}}/accept", (401, 409, 404, 403, 403, 403)),
     Row("POST", f"{API}/applications/{{application_id}}/reject", (401, 409, 404, 403, 403, 403)),
     # payments
@@ -154,6 +179,68 @@ ROWS: list[Row] = [
         json=lambda w: {"reviewee_id": w.owner, "rating": 5},
     ),
     Row("POST", f"{API}/reviews/{{review_id}}/read", (401, 403, 403, 200, 403, 403)),
+    # shifts and timesheets: a public job's, so a wrong person is 403 (a missing one 404)
+    Row(
+        "POST",
+        f"{API}/shifts/{{shift_id}}/check-in",
+        WORKER_ONLY_200,
+        json=lambda w: AT_BERLIN,
+        ids=lambda w: {"shift_id": w.shift_to_check_in},
+    ),
+    Row(
+        "POST",
+        f"{API}/shifts/{{shift_id}}/check-out",
+        WORKER_ONLY_200,
+        json=lambda w: AT_BERLIN,
+        ids=lambda w: {"shift_id": w.shift_checked_in},
+    ),
+    Row(
+        "GET",
+        f"{API}/jobs/{{job_id}}/timesheets",
+        (401, 200, 403, 200, 403, 200),
+        ids=lambda w: {"job_id": w.shift_job},
+    ),
+    Row(
+        "POST",
+        f"{API}/timesheets/{{timesheet_id}}/submit",
+        WORKER_ONLY_200,
+        json=lambda w: {"minutes": 60},
+        ids=lambda w: {"timesheet_id": w.timesheet_checked_out},
+    ),
+    Row(
+        "POST",
+        f"{API}/timesheets/{{timesheet_id}}/approve",
+        OWNER_ONLY,
+        ids=lambda w: {"timesheet_id": w.timesheet_submitted},
+    ),
+    Row(
+        "POST",
+        f"{API}/timesheets/{{timesheet_id}}/dispute",
+        (401, 201, 403, 403, 403, 403),
+        json=lambda w: {"proposed_minutes": 30, "reason": "Left early."},
+        ids=lambda w: {"timesheet_id": w.timesheet_submitted},
+    ),
+    Row(
+        "POST",
+        f"{API}/timesheets/{{timesheet_id}}/no-show",
+        OWNER_ONLY,
+        ids=lambda w: {"timesheet_id": w.timesheet_due_no_show},
+    ),
+    # disputes: private like payments (the job's owner, the worker concerned, admins)
+    Row(
+        "POST",
+        f"{API}/jobs/{{job_id}}/disputes",
+        (401, 201, 403, 403, 403, 403),
+        json=lambda w: {"worker_id": w.hired_worker, "reason": "The fence is half painted."},
+    ),
+    Row("GET", f"{API}/disputes?status=open", (401, 403, 403, 403, 403, 200)),
+    Row("GET", f"{API}/disputes/{{dispute_id}}", (401, 200, 404, 200, 404, 200)),
+    Row(
+        "POST",
+        f"{API}/disputes/{{dispute_id}}/resolve",
+        (401, 403, 403, 403, 403, 200),
+        json=lambda w: {"minutes": 45},
+    ),
 ]
 
 

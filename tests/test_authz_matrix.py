@@ -25,6 +25,7 @@ from tests.factories import (
     post_job,
     register,
 )
+from tests.shiftwork import act, check_in, check_out, place_shift, schedule, sheet, shift_job, worked
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 
@@ -50,6 +51,19 @@ async def build_world(client: AsyncClient, db: AsyncSession, settings: Settings)
     await fund(client, owner, job)
     application = await apply(client, hired, job["id"])
     await hire(client, owner, application["id"])
+    shifts = await shift_job(client, owner, [hired], shifts=schedule(6))
+    to_check_in, checked_in, checked_out, submitted, due_no_show, disputed = shifts["shifts"]
+    for shift in (to_check_in, checked_in, checked_out):
+        await place_shift(db, shift["id"], started_minutes_ago=10)
+    await place_shift(db, due_no_show["id"], started_minutes_ago=120)
+    for shift in (checked_in, checked_out):
+        assert (await check_in(client, hired, shift["id"])).status_code == 200
+    assert (await check_out(client, hired, checked_out["id"])).status_code == 200
+    await worked(client, db, owner, shifts, submitted, hired, 60)
+    await worked(client, db, owner, shifts, disputed, hired, 60)
+    disputed_sheet = await sheet(client, owner, shifts["id"], disputed["id"], hired)
+    dispute = await act(client, owner, disputed_sheet["id"], "dispute", proposed_minutes=30, reason="Late.")
+    assert dispute.status_code == 201, dispute.text
     world = World(
         owner=owner.id,
         hired_worker=hired.id,
@@ -58,6 +72,13 @@ async def build_world(client: AsyncClient, db: AsyncSession, settings: Settings)
         application=application["id"],
         payment=payout["id"],
         review=review.json()["id"],
+        shift_job=shifts["id"],
+        shift_to_check_in=to_check_in["id"],
+        shift_checked_in=checked_in["id"],
+        timesheet_checked_out=(await sheet(client, owner, shifts["id"], checked_out["id"], hired))["id"],
+        timesheet_submitted=(await sheet(client, owner, shifts["id"], submitted["id"], hired))["id"],
+        timesheet_due_no_show=(await sheet(client, owner, shifts["id"], due_no_show["id"], hired))["id"],
+        dispute=dispute.json()["id"],
         owner_email=owner.email,
         owner_password=PASSWORD,
         nonce=uuid.uuid4().hex[:12],
