@@ -47,6 +47,7 @@ class World:
     timesheet_submitted: int
     timesheet_due_no_show: int
     dispute: int
+    notification: int  # the owner's newest (a worker applied to the owner's job)
     owner_email: str
     owner_password: str
     nonce: str
@@ -65,6 +66,8 @@ class Row:
     json: Body | None = None
     form: Body | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A stream that stays open (server-sent events): only the status of its first answer is read.
+    stream: bool = False
     # the objects the path names, over the defaults of `url` (a shift or timesheet in the state the route needs)
     ids: Ids | None = None
 
@@ -80,6 +83,7 @@ class Row:
             "payment_id": world.payment,
             "review_id": world.review,
             "dispute_id": world.dispute,
+            "notification_id": world.notification,
             "user_id": world.owner,
         }
         return self.path.format(**{**ids, **(self.ids(world) if self.ids else {})})
@@ -241,6 +245,36 @@ ROWS: list[Row] = [
         (401, 403, 403, 403, 403, 200),
         json=lambda w: {"minutes": 45},
     ),
+    # notifications: each user's own (404 for anyone else's)
+    Row("GET", f"{API}/notifications", SIGNED_IN_200),
+    Row("GET", f"{API}/notifications/unread-count", SIGNED_IN_200),
+    Row("GET", f"{API}/notifications/stream", SIGNED_IN_200, stream=True),
+    Row("POST", f"{API}/notifications/read-all", (401, 204, 204, 204, 204, 204)),
+    Row("POST", f"{API}/notifications/{{notification_id}}/read", (401, 200, 404, 404, 404, 404)),
+    Row("GET", f"{API}/users/me/notification-settings", SIGNED_IN_200),
+    Row(
+        "PATCH",
+        f"{API}/users/me/notification-settings",
+        SIGNED_IN_200,
+        json=lambda w: {"job_funded": {"email": True}},
+    ),
+    # messages: the thread of an application, between the job's owner and its worker (admins read)
+    Row("GET", f"{API}/applications/{{application_id}}/messages", (401, 200, 404, 200, 404, 200)),
+    Row(
+        "POST",
+        f"{API}/applications/{{application_id}}/messages",
+        (401, 201, 404, 201, 404, 403),
+        json=lambda w: {"body": "Where do I park?"},
+    ),
+    # account e-mails: anyone; a token decides, not the caller (the test's tokens are unknown: 400)
+    Row("POST", f"{API}/auth/password-reset", (202, 202, 202, 202, 202, 202), json=lambda w: {"email": w.owner_email}),
+    Row(
+        "POST",
+        f"{API}/auth/password-reset/confirm",
+        (400, 400, 400, 400, 400, 400),
+        json=lambda w: {"token": "unknown", "password": "a-fresh-password"},
+    ),
+    Row("POST", f"{API}/auth/verify-email", (400, 400, 400, 400, 400, 400), json=lambda w: {"token": "unknown"}),
 ]
 
 
