@@ -12,6 +12,10 @@ export function date(iso: string): string {
   return new Date(iso).toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric" });
 }
 
+export function dateTime(iso: string): string {
+  return new Date(iso).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" });
+}
+
 export function label(status: string): string {
   return status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }

@@ -23,3 +23,6 @@ export type Role = Schemas["SignupRole"];
 export type JobStatus = Job["status"];
 export type PayType = JobCreate["pay_type"];
 export type ApplicationStatus = Application["status"];
+export type Notification = Schemas["NotificationRead"];
+export type Message = Schemas["MessageRead"];
+export type ApplicationDetail = Schemas["ApplicationDetail"];
