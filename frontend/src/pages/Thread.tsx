@@ -127,7 +127,7 @@ export function Thread({ id }: { id: number }) {
       {messages === null ? (
         loadError ? null : <Loading />
       ) : (
-        <div role="log" aria-label="Message thread">
+        <div role="log" aria-label="Conversation">
           {messages.length === 0 ? <p class="muted">No messages yet.</p> : null}
           <ol class="plain thread">
             {messages.map((m) => (
