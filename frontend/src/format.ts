@@ -12,6 +12,10 @@ export function date(iso: string): string {
   return new Date(iso).toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric" });
 }
 
+export function dateTime(iso: string): string {
+  return new Date(iso).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" });
+}
+
 export function label(status: string): string {
   return status.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
@@ -19,10 +23,6 @@ export function label(status: string): string {
 export function rating(avg: number | null | undefined, count?: number): string {
   if (avg === null || avg === undefined) return "no ratings yet";
   return `${avg.toFixed(1)} ★${count === undefined ? "" : ` (${count})`}`;
-}
-
-export function dateTime(iso: string): string {
-  return new Date(iso).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" });
 }
 
 /** A shift's time span: "Mar 3, 2026, 9:00 AM – 5:00 PM" (the end's date only when it differs). */

@@ -2,12 +2,15 @@ import { render } from "preact";
 import { ErrorBoundary, LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { Alert } from "./components";
 import { useAction } from "./hooks";
+import { ForgotPassword, ResetPassword, VerifyEmail } from "./pages/Account";
 import { Login, Register } from "./pages/Auth";
 import { Dashboard } from "./pages/Dashboard";
 import { JobPage } from "./pages/Job";
 import { MyApplications, Payments } from "./pages/Lists";
 import { NewJob } from "./pages/NewJob";
+import { Bell, NotificationsPage } from "./pages/Notifications";
 import { Search } from "./pages/Search";
+import { ThreadPage } from "./pages/Thread";
 import { ProfilePage, UserPage } from "./pages/Users";
 import { logOut, restoreSession, useSession } from "./session";
 import "./styles.css";
@@ -44,6 +47,7 @@ function Header() {
       <div class="who">
         {me ? (
           <>
+            <Bell key={me.id} />
             <a href={`/users/${me.id}`}>{me.full_name}</a>
             <button type="button" class="secondary small" onClick={() => void signOut.run()} disabled={signOut.pending}>
               Sign out
@@ -86,6 +90,11 @@ export function App() {
             <Route path="/jobs/:id" component={JobPage} />
             <Route path="/dashboard" component={Dashboard} />
             <Route path="/applications" component={MyApplications} />
+            <Route path="/applications/:id" component={ThreadPage} />
+            <Route path="/notifications" component={NotificationsPage} />
+            <Route path="/forgot-password" component={ForgotPassword} />
+            <Route path="/reset-password" component={ResetPassword} />
+            <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/payments" component={Payments} />
             <Route path="/users/:id" component={UserPage} />
             <Route path="/profile" component={ProfilePage} />

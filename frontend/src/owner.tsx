@@ -166,7 +166,10 @@ function Applicants({ job }: { job: Job }) {
       <ul class="plain">
         {items.map((a) => (
           <li key={a.id}>
-            <a href={`/users/${a.worker.id}`}>{a.worker.full_name}</a> <StatusBadge status={a.status} />
+            <a href={`/users/${a.worker.id}`}>{a.worker.full_name}</a> <StatusBadge status={a.status} />{" "}
+            <a href={`/applications/${a.id}`} aria-label={`Messages with ${a.worker.full_name}`}>
+              Messages
+            </a>
             {a.cover_letter ? <p class="quote">{a.cover_letter}</p> : null}
           </li>
         ))}

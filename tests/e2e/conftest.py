@@ -46,6 +46,12 @@ def _free_port() -> int:
 class Server:
     url: str
     process: subprocess.Popen[bytes]
+    environment: dict[str, str]  # what it runs with: a task worker started with it shares its database and outbox
+
+    @property
+    def outbox(self) -> Path:
+        """Where its e-mails are written (no APP_SMTP_URL), once a task worker sent them."""
+        return Path(self.environment["APP_DATA_DIR"]) / "outbox"
 
     def api(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=f"{self.url}/api/v1", timeout=10)
@@ -53,9 +59,12 @@ class Server:
 
 def _start_server(database_url: str, log: Path, **env: str) -> Server:
     port = _free_port()
+    url = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
         "APP_DATABASE_URL": database_url,
+        "APP_DATA_DIR": str(log.parent / "data"),
+        "APP_PUBLIC_URL": url,  # the links in its e-mails lead to it
         "APP_ENVIRONMENT": "test",
         "APP_SECRET_KEY": SECRET,
         "APP_ARGON2_MEMORY_KIB": "1024",
@@ -68,14 +77,13 @@ def _start_server(database_url: str, log: Path, **env: str) -> Server:
          "--port", str(port), "--no-access-log"],
         cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return Server(url, process)
+                return Server(url, process, environment)
         except httpx.TransportError:
             pass
         time.sleep(0.1)

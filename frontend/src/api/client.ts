@@ -77,17 +77,24 @@ export class ApiError extends Error {
 
 /** The data of a successful answer; a problem is thrown as an ApiError. */
 export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (result.error !== undefined || result.data === undefined) {
-    const problem = result.error as Partial<Problem> | undefined;
-    throw new ApiError({
-      type: problem?.type ?? "about:blank",
-      code: problem?.code ?? "http_error",
-      title: problem?.title ?? result.response.statusText,
-      status: problem?.status ?? result.response.status,
-      detail: problem?.detail ?? `The server answered ${result.response.status}.`,
-    });
-  }
+  if (result.error !== undefined || result.data === undefined) throw failure(result);
   return result.data;
+}
+
+/** A successful answer without a body (204); a problem is thrown as an ApiError. */
+export function done(result: { error?: unknown; response: Response }): void {
+  if (result.error !== undefined || !result.response.ok) throw failure(result);
+}
+
+function failure(result: { error?: unknown; response: Response }): ApiError {
+  const problem = result.error as Partial<Problem> | undefined;
+  return new ApiError({
+    type: problem?.type ?? "about:blank",
+    code: problem?.code ?? "http_error",
+    title: problem?.title ?? result.response.statusText,
+    status: problem?.status ?? result.response.status,
+    detail: problem?.detail ?? `The server answered ${result.response.status}.`,
+  });
 }
 
 export function problemOf(error: unknown): Problem {

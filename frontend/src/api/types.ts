@@ -28,3 +28,6 @@ export type ShiftCreate = Schemas["ShiftCreate"];
 export type Timesheet = Schemas["TimesheetRead"];
 export type Reliability = Schemas["Reliability"];
 export type Position = Schemas["Position"];
+export type Notification = Schemas["NotificationRead"];
+export type Message = Schemas["MessageRead"];
+export type ApplicationDetail = Schemas["ApplicationDetail"];

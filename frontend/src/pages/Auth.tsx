@@ -47,6 +47,9 @@ export function Login() {
         </button>
       </form>
       <p>
+        <a href="/forgot-password">Forgot password?</a>
+      </p>
+      <p>
         New here? <a href="/register">Create an account</a>
       </p>
     </section>

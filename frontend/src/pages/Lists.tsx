@@ -60,6 +60,9 @@ function ApplicationItem({ application, onChange }: { application: MyApplication
   return (
     <li>
       <a href={`/jobs/${application.job.id}`}>{application.job.title}</a> <StatusBadge status={application.status} />{" "}
+      <a href={`/applications/${application.id}`} aria-label={`Messages about ${application.job.title}`}>
+        Messages
+      </a>{" "}
       <span class="muted">
         applied {date(application.created_at)}
         {application.bid_minor ? ` · bid ${money(application.bid_minor, currency)}` : ""}

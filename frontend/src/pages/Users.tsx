@@ -123,7 +123,8 @@ function ProfileForm({ me }: { me: Account }) {
     <section class="narrow">
       <h1>My profile</h1>
       <p>
-        {me.email} · {label(me.role)} · <a href={`/users/${me.id}`}>see my public profile</a>
+        {me.email} ({me.email_verified ? "verified" : "not verified yet: open the link we e-mailed you"}) ·{" "}
+        {label(me.role)} · <a href={`/users/${me.id}`}>see my public profile</a>
       </p>
       <form
         onSubmit={(e) => {
