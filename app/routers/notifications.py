@@ -77,7 +77,7 @@ async def stream_notifications(
     principal: CurrentPrincipal,
     state: StateDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
+    last_event_id: Annotated[str | None, Header(pattern=r"^[0-9]{1,18}$", description="The last event's id")] = None,
 ) -> StreamingResponse:
     """Live notifications (SSE): `id:` is the notification's id, `data:` the notification. With
     `Last-Event-ID` the missed ones (up to 100) come first. A comment line every 15 s keeps it alive; it
@@ -91,7 +91,8 @@ async def stream_notifications(
             replayed: set[int] = set()
             if last_event_id is not None:
                 async with state.database.sessionmaker() as session:
-                    missed = await NotificationRepository(session).list_after(principal.id, last_event_id, REPLAY_LIMIT)
+                    after = int(last_event_id)
+                    missed = await NotificationRepository(session).list_after(principal.id, after, REPLAY_LIMIT)
                 for n in missed:
                     replayed.add(n.id)
                     yield _sse(LiveEvent(n.id, NotificationRead.model_validate(n).model_dump_json()))

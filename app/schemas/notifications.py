@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, StrictBool
 
 from app.models.enums import NotificationKind
 from app.schemas.common import Input, Output
@@ -28,8 +28,9 @@ class NotificationPreference(Output):
 
 
 class NotificationPreferenceUpdate(Input):
-    in_app: bool | None = None
-    email: bool | None = None
+    # Strict: `0`, `"yes"` or `"false"` are no booleans (lax coercion would accept them).
+    in_app: StrictBool | None = None
+    email: StrictBool | None = None
 
 
 class NotificationSettingsRead(RootModel[dict[NotificationKind, NotificationPreference]]):

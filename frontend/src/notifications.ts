@@ -43,7 +43,7 @@ export function onNotification(listener: (n: Notification) => void): () => void 
 
 const openStream: StreamOpener = async (lastEventId, signal) => {
   const { response, data } = await api.GET("/api/v1/notifications/stream", {
-    params: { header: lastEventId === null ? {} : { "last-event-id": Number(lastEventId) } },
+    params: { header: lastEventId === null ? {} : { "last-event-id": lastEventId } },
     parseAs: "stream",
     signal,
   });

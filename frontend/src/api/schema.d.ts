@@ -3573,7 +3573,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "last-event-id"?: number | null;
+                /** @description The last event's id */
+                "last-event-id"?: string | null;
             };
             path?: never;
             cookie?: never;
