@@ -28,7 +28,8 @@ async def on_site(new_context: Any) -> Page:
 
 
 async def serious_violations(page: Page) -> list[str]:
-    await page.wait_for_load_state("networkidle")
+    # Not "networkidle": a signed-in page holds its notification stream open.
+    await page.get_by_text("Loading…").first.wait_for(state="hidden")
     violations = (await Axe().run(page)).response["violations"]
     return [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
 
