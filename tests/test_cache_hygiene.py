@@ -6,7 +6,6 @@ Keys are counted in the test's own namespace (Redis) or in the in-process backen
 
 import os
 import random
-import shutil
 import subprocess
 import time
 import uuid
@@ -28,7 +27,7 @@ from app.cache.core import Cache
 from app.db import UnitOfWork, create_engine, create_sessionmaker, database_identity
 from app.settings import Settings
 from app.state import app_state
-from tests.conftest import _server_url, app_client, delete_namespace, free_port, scratch_database, started_app
+from tests.conftest import _server_url, app_client, delete_namespace, scratch_database, started_app
 from tests.factories import API, Actor, post_job, register
 from tests.test_cache_contract import build_world, cached_samples, x_cache
 
@@ -294,34 +293,15 @@ async def test_deleted_stamps_and_entries_never_serve_a_stale_read(cache_client:
 
 
 @pytest.fixture
-def small_redis() -> Iterator[str]:
-    """A private redis-server with a small `maxmemory` and `allkeys-lru`, so filling the cache evicts."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        probe = SyncRedis(host="127.0.0.1", port=port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.02)
-        used = int(probe.info("memory")["used_memory"])
-        probe.config_set("maxmemory", used + 400_000)
-        probe.config_set("maxmemory-policy", "allkeys-lru")
-        probe.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.kill()
-        process.wait()
+def small_redis(own_redis: tuple[int, subprocess.Popen[bytes]]) -> str:
+    """The test's own redis-server with a small `maxmemory` and `allkeys-lru`, so filling the cache evicts."""
+    port, _ = own_redis
+    probe = SyncRedis(host="127.0.0.1", port=port, socket_timeout=1)
+    used = int(probe.info("memory")["used_memory"])
+    probe.config_set("maxmemory", used + 400_000)
+    probe.config_set("maxmemory-policy", "allkeys-lru")
+    probe.close()
+    return f"redis://127.0.0.1:{port}/0"
 
 
 async def test_a_redis_evicting_under_maxmemory_serves_no_stale_read(
