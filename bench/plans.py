@@ -38,6 +38,7 @@ WRITE_PATH_INDEXES = {
     "ix_refresh_tokens_family_id": "POST /auth/refresh of a reused token and POST /auth/logout revoke a family",
     "ix_timesheets_scheduled": "the scheduler's no-show sweep (app/tasks/shifts.py)",
     "ix_timesheets_submitted": "the scheduler's auto-approval sweep (app/tasks/shifts.py)",
+    "ix_shifts_unreminded": 'the scheduler\'s "shift starting within an hour" reminder (app/tasks/shifts.py)',
     "ix_disputes_job": "completion and cancellation name a job's open dispute",
     "ix_refresh_tokens_user_id": "POST /auth/password-reset/confirm revokes every token of the account",
     "ix_account_tokens_user_id": "POST /auth/password-reset/confirm spends the account's other reset links",

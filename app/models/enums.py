@@ -122,6 +122,16 @@ class NotificationKind(StrEnum):
     payout_received = "payout_received"
     review_received = "review_received"
     message_received = "message_received"
+    # shift work (issue #10)
+    shift_starting = "shift_starting"
+    checked_in = "checked_in"
+    checked_out = "checked_out"
+    timesheet_submitted = "timesheet_submitted"
+    timesheet_approved = "timesheet_approved"
+    timesheet_disputed = "timesheet_disputed"
+    work_disputed = "work_disputed"
+    no_show = "no_show"
+    dispute_resolved = "dispute_resolved"
 
 
 class AccountTokenPurpose(StrEnum):

@@ -47,11 +47,15 @@ class Shift(IdMixin, CreatedMixin, Base):
         ),
         # a job's shifts in order (every job view lists them; accepting a worker copies them into timesheets)
         Index("ix_shifts_job_starts", "job_id", "starts_at"),
+        # the scheduler's reminder: shifts starting soon whose workers were not told yet
+        Index("ix_shifts_unreminded", "starts_at", postgresql_where=text("reminded_at IS NULL")),
     )
 
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # when its hired workers were told it starts soon (the scheduler's reminder, once per shift)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     @property
     def minutes(self) -> int:

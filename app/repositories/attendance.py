@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, cast, delete, exists, extract, func, literal, select, update
+from sqlalchemy import CTE, Integer, cast, delete, exists, extract, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
@@ -26,6 +26,27 @@ class Attendance:
     no_shows: int
 
 
+@dataclass(frozen=True)
+class Swept:
+    """A timesheet a sweep changed, with what its notification names."""
+
+    timesheet_id: int
+    job_id: int
+    shift_id: int
+    worker_id: int
+    job_title: str
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A shift claimed for its "starting soon" reminder, and the workers to remind."""
+
+    shift_id: int
+    job_id: int
+    job_title: str
+    worker_ids: list[int]
+
+
 class ShiftRepository(Repository[Shift]):
     model = Shift
 
@@ -34,6 +55,40 @@ class ShiftRepository(Repository[Shift]):
             select(func.min(Shift.starts_at)).where(Shift.job_id == job_id)
         )
         return first
+
+    async def claim_reminders(self, now: datetime, ahead: timedelta) -> list[Reminder]:
+        """Shifts of active jobs starting within `ahead` and not reminded yet, with a worker still to check in:
+        marked reminded (once only: a second run, or one overlapping it, finds them marked or locked) and
+        returned with those workers, in one statement."""
+        due = (
+            select(Shift.id)
+            .join(Job, Job.id == Shift.job_id)
+            .where(
+                Shift.reminded_at.is_(None),
+                Shift.starts_at > now,
+                Shift.starts_at <= now + ahead,
+                Job.status.in_(ACTIVE_JOB),
+                exists().where(Timesheet.shift_id == Shift.id, Timesheet.status == TimesheetStatus.scheduled),
+            )
+            .order_by(Shift.id)
+            .with_for_update(of=Shift, skip_locked=True)
+        )
+        claimed = (
+            update(Shift)
+            .where(Shift.id.in_(due.scalar_subquery()), Shift.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .returning(Shift.id, Shift.job_id)
+            .cte("claimed")
+        )
+        stmt = (
+            select(claimed.c.id, claimed.c.job_id, Job.title, func.array_agg(Timesheet.worker_id))
+            .join(Job, Job.id == claimed.c.job_id)
+            .join(Timesheet, Timesheet.shift_id == claimed.c.id)
+            .where(Timesheet.status == TimesheetStatus.scheduled)
+            .group_by(claimed.c.id, claimed.c.job_id, Job.title)
+            .order_by(claimed.c.id)
+        )
+        return [Reminder(s, j, t, sorted(w)) for s, j, t, w in await self.session.execute(stmt)]
 
 
 class TimesheetRepository(Repository[Timesheet]):
@@ -129,9 +184,9 @@ class TimesheetRepository(Repository[Timesheet]):
     # The scheduler's sweeps: each is one statement over the rows whose time ran out, so running it twice
     # changes nothing the second time, and rows a request holds (SKIP LOCKED) wait for the next tick.
 
-    async def mark_no_shows(self, now: datetime, grace: timedelta) -> int:
+    async def mark_no_shows(self, now: datetime, grace: timedelta) -> list[Swept]:
         """Scheduled timesheets of active jobs whose shift started more than `grace` ago: no-shows, counted
-        on each worker in the same statement. Returns how many."""
+        on each worker in the same statement. Returns them."""
         due = (
             select(Timesheet.id)
             .join(Shift, Shift.id == Timesheet.shift_id)
@@ -148,7 +203,7 @@ class TimesheetRepository(Repository[Timesheet]):
             update(Timesheet)
             .where(Timesheet.id.in_(due.scalar_subquery()), Timesheet.status == TimesheetStatus.scheduled)
             .values(status=TimesheetStatus.no_show)
-            .returning(Timesheet.worker_id)
+            .returning(Timesheet.id, Timesheet.job_id, Timesheet.shift_id, Timesheet.worker_id)
             .cte("marked")
         )
         per_worker = select(marked.c.worker_id, func.count().label("n")).group_by(marked.c.worker_id).subquery()
@@ -156,13 +211,12 @@ class TimesheetRepository(Repository[Timesheet]):
             update(User)
             .where(User.id == per_worker.c.worker_id)
             .values(no_shows=User.no_shows + per_worker.c.n)
-            .returning(per_worker.c.n)
-            .execution_options(synchronize_session=False)  # rows of other sessions: nothing to synchronise
+            .cte("counted")
         )
-        return sum(await self.session.scalars(counted.add_cte(marked)))
+        return await self._swept(marked, counted)
 
-    async def approve_overdue(self, now: datetime, window: timedelta) -> int:
-        """Submitted timesheets the client did not review within `window`: approved as claimed."""
+    async def approve_overdue(self, now: datetime, window: timedelta) -> list[Swept]:
+        """Submitted timesheets the client did not review within `window`: approved as claimed. Returns them."""
         due = (
             select(Timesheet.id)
             .where(Timesheet.status == TimesheetStatus.submitted, Timesheet.submitted_at + window <= now)
@@ -173,10 +227,21 @@ class TimesheetRepository(Repository[Timesheet]):
             update(Timesheet)
             .where(Timesheet.id.in_(due.scalar_subquery()), Timesheet.status == TimesheetStatus.submitted)
             .values(status=TimesheetStatus.approved, approved_minutes=Timesheet.claimed_minutes)
-            .returning(Timesheet.id)
-            .execution_options(synchronize_session=False)
+            .returning(Timesheet.id, Timesheet.job_id, Timesheet.shift_id, Timesheet.worker_id)
+            .cte("approved")
         )
-        return len(list(await self.session.scalars(approved)))
+        return await self._swept(approved)
+
+    async def _swept(self, changed: CTE, *also: CTE) -> list[Swept]:
+        """The rows an UPDATE ... RETURNING (`changed`) touched, with their job's title; `also` are further
+        data-modifying statements of the same one (PostgreSQL runs them, referenced or not)."""
+        stmt = (
+            select(changed.c.id, changed.c.job_id, changed.c.shift_id, changed.c.worker_id, Job.title)
+            .join(Job, Job.id == changed.c.job_id)
+            .order_by(changed.c.id)
+            .add_cte(*also)
+        )
+        return [Swept(*row) for row in await self.session.execute(stmt)]
 
 
 class DisputeRepository(Repository[Dispute]):

@@ -9,19 +9,21 @@ from datetime import UTC, datetime
 from app.db import UnitOfWork
 from app.errors import Conflict, Unprocessable
 from app.models import Dispute, Job, Timesheet
-from app.models.enums import DisputeKind, DisputeStatus, TimesheetStatus
+from app.models.enums import DisputeKind, DisputeStatus, NotificationKind, TimesheetStatus
 from app.repositories.applications import ApplicationRepository
 from app.repositories.attendance import DisputeRepository
 from app.schemas.attendance import DisputeResolve, TimesheetDispute, WorkDisputeCreate
 from app.security import Principal
+from app.services.notifications import notify
 from app.services.payments import share_of
 from app.services.shifts import require_active
-from app.services.timesheets import review_deadline
+from app.services.timesheets import about, review_deadline
 from app.settings import Settings
 
 
 class DisputeService:
     def __init__(self, session: UnitOfWork, settings: Settings) -> None:
+        self.session = session  # for notify(): notifications are written in the event's own transaction
         self.disputes = DisputeRepository(session)
         self.applications = ApplicationRepository(session)
         self.settings = settings
@@ -46,7 +48,18 @@ class DisputeService:
         )
         job.open_disputes += 1
         await self.disputes.add(dispute)
-        return await self._reload(dispute)
+        detail = await self._reload(dispute)
+        await notify(
+            self.session,
+            NotificationKind.timesheet_disputed,
+            [timesheet.worker_id],
+            actor=job.client_id,
+            title=f"Your timesheet for {job.title} is disputed: an admin will decide",
+            body=data.reason,
+            link=f"/jobs/{job.id}",
+            data=about(timesheet) | {"dispute_id": detail.id},
+        )
+        return detail
 
     async def contest_work(self, job: Job, data: WorkDisputeCreate) -> Dispute:
         require_active(job)
@@ -55,7 +68,18 @@ class DisputeService:
         dispute = Dispute(kind=DisputeKind.work, job_id=job.id, worker_id=data.worker_id, reason=data.reason)
         job.open_disputes += 1
         await self.disputes.add(dispute)
-        return await self._reload(dispute)
+        detail = await self._reload(dispute)
+        await notify(
+            self.session,
+            NotificationKind.work_disputed,
+            [data.worker_id],
+            actor=job.client_id,
+            title=f"Your pay for {job.title} is disputed: an admin will decide",
+            body=data.reason,
+            link=f"/jobs/{job.id}",
+            data={"job_id": job.id, "dispute_id": detail.id},
+        )
+        return detail
 
     async def resolve(
         self, admin: Principal, job: Job, dispute: Dispute, timesheet: Timesheet | None, data: DisputeResolve
@@ -81,6 +105,16 @@ class DisputeService:
         dispute.resolved_by_id = admin.id
         dispute.resolved_at = datetime.now(UTC)
         await self.disputes.flush()
+        ids = {"dispute_id": dispute.id} | (about(timesheet) if timesheet else {"job_id": job.id})
+        await notify(
+            self.session,
+            NotificationKind.dispute_resolved,
+            [dispute.worker_id, job.client_id],
+            actor=admin.id,
+            title=f"The dispute about {job.title} was resolved",
+            link=f"/jobs/{job.id}",
+            data=ids,
+        )
         return await self._reload(dispute)
 
     async def _reload(self, dispute: Dispute) -> Dispute:

@@ -33,6 +33,9 @@ EMAIL_BY_DEFAULT = frozenset(
         NotificationKind.application_rejected,
         NotificationKind.payout_received,
         NotificationKind.message_received,
+        NotificationKind.timesheet_disputed,
+        NotificationKind.work_disputed,
+        NotificationKind.dispute_resolved,
     }
 )
 

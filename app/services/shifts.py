@@ -1,6 +1,7 @@
 """Shifts: a job's schedule (its hours and period follow from it) and attendance (geofenced check-in, check-out).
 
 Callers pass the job locked and the worker's own timesheet of the shift, locked (app.loaders.ShiftForHiredWorker).
+The scheduler reminds the workers of a shift that starts within the hour (`remind_starting_shifts`).
 """
 
 import math
@@ -10,15 +11,18 @@ from app.changes import Change
 from app.db import UnitOfWork
 from app.errors import Conflict, Unprocessable
 from app.models import Job, Shift, Timesheet
-from app.models.enums import JobStatus, PayType, TimesheetStatus
+from app.models.enums import JobStatus, NotificationKind, PayType, TimesheetStatus
+from app.repositories.attendance import ShiftRepository
 from app.repositories.users import UserRepository
 from app.schemas.attendance import Position
 from app.schemas.jobs import ShiftCreate
 from app.services.changes import user_links
+from app.services.notifications import notify
 from app.settings import Settings
 
 EARTH_RADIUS_M = 6_371_008.8
 CHECK_IN_OPENS = timedelta(minutes=30)  # before the shift's start
+REMIND_AHEAD = timedelta(hours=1)  # a shift's workers are told it starts soon this long before
 
 
 def metres_between(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -56,7 +60,9 @@ def is_late(first_start: datetime | None, now: datetime, settings: Settings) -> 
 
 class ShiftService:
     def __init__(self, session: UnitOfWork, settings: Settings) -> None:
+        self.session = session  # for notify(): notifications are written in the event's own transaction
         self.users = UserRepository(session)
+        self.shifts = ShiftRepository(session)
         self.settings = settings
 
     async def check_in(self, job: Job, timesheet: Timesheet, at: Position) -> Change[Timesheet]:
@@ -82,6 +88,7 @@ class ShiftService:
         timesheet.check_in_lat, timesheet.check_in_lng = at.lat, at.lng
         await self.users.count_attendance(timesheet.worker_id, attended=1)
         await self.users.flush()
+        await self._tell_owner(NotificationKind.checked_in, job, timesheet, "checked in to")
         # attended counts in the worker's reliability: their profile and the rankings that embed it
         return Change(timesheet, users=[await user_links(self.users, timesheet.worker_id)])
 
@@ -96,7 +103,35 @@ class ShiftService:
         timesheet.check_out_lat, timesheet.check_out_lng = at.lat, at.lng
         timesheet.recorded_minutes = int((now - timesheet.checked_in_at).total_seconds()) // 60
         await self.users.flush()
+        await self._tell_owner(NotificationKind.checked_out, job, timesheet, "checked out of")
         return timesheet
+
+    async def remind_starting_shifts(self, now: datetime) -> int:
+        """The scheduler's tick (app/tasks/shifts.py): tell the workers still to check in to a shift that starts
+        within the hour. Each shift once only (its `reminded_at`, set in this transaction)."""
+        reminders = await self.shifts.claim_reminders(now, REMIND_AHEAD)
+        for r in reminders:
+            await notify(
+                self.session,
+                NotificationKind.shift_starting,
+                r.worker_ids,
+                actor=None,
+                title=f"Your shift for {r.job_title} starts within the hour",
+                link=f"/jobs/{r.job_id}",
+                data={"job_id": r.job_id, "shift_id": r.shift_id},
+            )
+        return len(reminders)
+
+    async def _tell_owner(self, kind: NotificationKind, job: Job, timesheet: Timesheet, did: str) -> None:
+        await notify(
+            self.session,
+            kind,
+            [job.client_id],
+            actor=timesheet.worker_id,
+            title=f"{timesheet.worker.full_name} {did} a shift of {job.title}",
+            link=f"/jobs/{job.id}",
+            data={"job_id": job.id, "shift_id": timesheet.shift_id, "timesheet_id": timesheet.id},
+        )
 
 
 def require_active(job: Job) -> None:
