@@ -1,6 +1,8 @@
 """The demo shift work (app/seed/shifts.py): jobs with shifts in every timesheet state for the demo accounts,
 consistent with what the API itself would have written."""
 
+from datetime import UTC, datetime
+
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -8,6 +10,7 @@ from app.models.enums import TimesheetStatus
 from app.seed.data import DEMO_CLIENT, DEMO_WORKER
 from app.seed.loader import _create_demo_accounts
 from app.seed.shifts import seed_shift_demo
+from app.services.timesheets import TimesheetService
 from app.settings import Settings
 from tests.factories import API, login
 from tests.test_payments import account_balance, assert_ledger_invariant
@@ -50,3 +53,7 @@ async def test_the_demo_has_shift_work_in_every_state(
     assert done["escrow_status"] == "released"
     assert await account_balance(db, f"escrow:job:{done['id']}") == 0
     await assert_ledger_invariant(db)
+    # the scheduler's first ticks leave the demo as it is: nothing waits past its review window or grace
+    sweeps = TimesheetService(db, settings)  # type: ignore[arg-type]
+    assert await sweeps.approve_unreviewed(datetime.now(UTC)) == 0
+    assert await sweeps.mark_overdue_no_shows(datetime.now(UTC)) == 0

@@ -1,5 +1,6 @@
 """The shift sweeps through a real `marketplace worker` on a database of its own: the scheduler's tick marks
-the no-show (with the grace turned down to 0 and a one-second tick, so no long wait)."""
+the no-show (with the grace turned down to 0 and a one-second tick, so no long wait) and reminds the worker
+of a shift starting within the hour, each with its notification."""
 
 from pathlib import Path
 
@@ -15,6 +16,8 @@ ARRANGE = [
     " FROM users u WHERE u.email = 'tick-client@test.example'",
     "INSERT INTO shifts (job_id, starts_at, ends_at) SELECT id, now() - interval '1 hour', now() + interval '1 hour'"
     " FROM jobs WHERE title = 'Ticking'",
+    "INSERT INTO shifts (job_id, starts_at, ends_at) SELECT id, now() + interval '30 minutes', now()"
+    " + interval '150 minutes' FROM jobs WHERE title = 'Ticking'",
     "INSERT INTO timesheets (job_id, shift_id, worker_id, scheduled_minutes) SELECT s.job_id, s.id, u.id, 120"
     " FROM shifts s, users u WHERE u.email = 'tick-worker@test.example'",
 ]
@@ -32,9 +35,11 @@ async def test_a_real_worker_marks_the_no_show_on_its_tick(
     with processes(tasks_url, tmp_path, **env) as group:
         group.start("app.cli", "worker")
 
-        async def marked() -> list[object] | None:
-            found = await rows(tasks_engine, "SELECT status FROM timesheets WHERE status = 'no_show'")
-            return found or None
+        async def notified() -> list[object] | None:
+            found = await rows(tasks_engine, "SELECT kind FROM notifications ORDER BY kind")
+            return found if len(found) == 2 else None
 
-        await eventually(marked)
+        assert await eventually(notified) == [("no_show",), ("shift_starting",)]
+    assert await rows(tasks_engine, "SELECT status FROM timesheets ORDER BY shift_id") == [("no_show",), ("scheduled",)]
     assert await rows(tasks_engine, "SELECT no_shows FROM users WHERE email = 'tick-worker@test.example'") == [(1,)]
+    assert await rows(tasks_engine, "SELECT count(*) FROM shifts WHERE reminded_at IS NOT NULL") == [(1,)]

@@ -129,7 +129,9 @@ async def _set_state(session: UnitOfWork, job_id: int, shift_index: int, state: 
     if state in ("checked_out", "submitted", "approved", "disputed", "resolved"):
         values |= {"checked_out_at": start + timedelta(minutes=minutes - 5), "recorded_minutes": minutes}
     if state in ("submitted", "approved", "disputed", "resolved"):
-        values |= {"submitted_at": start + timedelta(minutes=minutes), "claimed_minutes": minutes, "note": "As agreed."}
+        # the one still waiting for review was submitted just now: the scheduler approves it only after the window
+        submitted_at = datetime.now(UTC) if state == "submitted" else start + timedelta(minutes=minutes)
+        values |= {"submitted_at": submitted_at, "claimed_minutes": minutes, "note": "As agreed."}
     if state in ("approved", "resolved"):
         values["approved_minutes"] = minutes - (30 if state == "resolved" else 0)
     assignments = ", ".join(f"{name} = :{name}" for name in values)
