@@ -148,7 +148,7 @@ def _settings(chosen: dict[NotificationKind, Preference]) -> NotificationSetting
     responses=problem_responses(401),
 )
 async def get_notification_settings(principal: CurrentPrincipal, session: SessionDep) -> NotificationSettingsRead:
-    """Per kind: in the app (on by default) and by e-mail (on by default for hired, rejected, paid, message)."""
+    """Per kind: in the app (on by default) and by e-mail (by default for hired, rejected, paid, messages, disputes)."""
     return _settings(await NotificationSettingsService(session).get(principal.id))
 
 
