@@ -479,7 +479,7 @@ export interface paths {
         };
         /**
          * Get Notification Settings
-         * @description Per kind: in the app (on by default) and by e-mail (on by default for hired, rejected, paid, message).
+         * @description Per kind: in the app (on by default) and by e-mail (by default for hired, rejected, paid, messages, disputes).
          */
         get: operations["get_notification_settings"];
         put?: never;
@@ -1628,7 +1628,7 @@ export interface components {
          *     and one `notify(...)` call where the event happens (app/services/notifications.py).
          * @enum {string}
          */
-        NotificationKind: "application_received" | "application_accepted" | "application_rejected" | "job_funded" | "job_cancelled" | "job_completed" | "payout_received" | "review_received" | "message_received";
+        NotificationKind: "application_received" | "application_accepted" | "application_rejected" | "job_funded" | "job_cancelled" | "job_completed" | "payout_received" | "review_received" | "message_received" | "shift_starting" | "checked_in" | "checked_out" | "timesheet_submitted" | "timesheet_approved" | "timesheet_disputed" | "work_disputed" | "no_show" | "dispute_resolved";
         /** NotificationPreference */
         NotificationPreference: {
             /** In App */
