@@ -1,8 +1,21 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
-import type { Job, Timesheet } from "./api/types";
+import type { Job, Notification, Timesheet } from "./api/types";
 import { MyBooking, Timesheets } from "./shifts";
 import { type Call, deferred, fake, json, problem, stubFetch } from "./testing";
+
+// The live stream's notifications, delivered by the test (src/notifications.ts is tested in live.test.tsx).
+const listeners = vi.hoisted(() => new Set<(n: Notification) => void>());
+vi.mock("./notifications", () => ({
+  onNotification: (listener: (n: Notification) => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+}));
+const deliver = (kind: Notification["kind"], jobId: number) =>
+  listeners.forEach((l) =>
+    l({ id: 1, kind, title: "", body: "", link: `/jobs/${jobId}`, data: { job_id: jobId }, created_at: "", read_at: null }),
+  );
 
 stubFetch();
 
@@ -151,5 +164,23 @@ describe("Timesheets, for the job's owner", () => {
     expect(buttons).toHaveLength(1);
     fireEvent.click(buttons[0]);
     await waitFor(() => expect(posts().map((c) => c.path)).toEqual(["/api/v1/timesheets/102/no-show"]));
+  });
+});
+
+describe("Timesheets, live", () => {
+  it("reload when a notification about this job's timesheets arrives, and only then", async () => {
+    serveSheets([sheet({})]);
+    const { unmount } = render(<Timesheets job={job} owner />);
+    await screen.findByText("scheduled");
+    const gets = () => fake.calls.filter((c) => c.method === "GET").length;
+    expect(gets()).toBe(1);
+    deliver("checked_in", job.id);
+    await waitFor(() => expect(gets()).toBe(2));
+    deliver("timesheet_approved", job.id + 1); // another job's
+    deliver("message_received", job.id); // not about timesheets
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gets()).toBe(2);
+    unmount();
+    expect(listeners.size).toBe(0); // it stops listening when it leaves the page
   });
 });

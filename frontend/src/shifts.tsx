@@ -1,11 +1,23 @@
-// Shift work on the job page: the schedule, the timesheets (a hired worker's own, the owner's all), and a
-// hired worker's "Cancel my booking".
-import { useState } from "preact/hooks";
+// Shift work on the job page: the schedule, the timesheets (a hired worker's own, the owner's all, reloaded
+// live when the other side acts on them), and a hired worker's "Cancel my booking".
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, unwrap } from "./api/client";
-import type { Job, MyApplication, Position, Shift, Timesheet } from "./api/types";
+import type { Job, MyApplication, Notification, Position, Shift, Timesheet } from "./api/types";
 import { Alert, Loading, StatusBadge } from "./components";
 import { span } from "./format";
 import { useAction, useLoad } from "./hooks";
+import { onNotification } from "./notifications";
+
+/** The notifications that tell of a change to a job's timesheets (by the other side, or the scheduler). */
+const TIMESHEET_KINDS: ReadonlySet<Notification["kind"]> = new Set([
+  "checked_in",
+  "checked_out",
+  "timesheet_submitted",
+  "timesheet_approved",
+  "timesheet_disputed",
+  "no_show",
+  "dispute_resolved",
+]);
 
 export function ShiftList({ shifts }: { shifts: Shift[] }) {
   return (
@@ -97,6 +109,15 @@ export function Timesheets({ job, owner }: { job: Job; owner: boolean }) {
     async () =>
       unwrap(await api.GET("/api/v1/jobs/{job_id}/timesheets", { params: { path: { job_id: job.id } } })).items,
     `timesheets-${job.id}-${job.hired_count}`,
+  );
+  const { reload } = list; // (its state setter is stable: the first render's reload does)
+  useEffect(
+    () =>
+      onNotification((n) => {
+        if (TIMESHEET_KINDS.has(n.kind) && n.data.job_id === job.id) reload();
+      }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [job.id],
   );
   if (list.loading && list.data === undefined) return <Loading />;
   if (list.error) return <Alert problem={list.error} />;
