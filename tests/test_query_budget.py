@@ -30,7 +30,7 @@ ALL_SKILLS = [
 # Statements per read endpoint, authentication included (tokens are verified without a query).
 READ_BUDGETS = {
     "list_jobs": 2,
-    "get_job": 2,
+    "get_job": 1,
     "list_job_applications": 2,
     "list_best_applicants": 2,
     "get_application": 1,
