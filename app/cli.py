@@ -23,13 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-def migrate(url: str) -> None:
-    """`alembic upgrade head` against `url` (the only way the schema is built)."""
+def migrate(url: str, *, alembic_logging: bool = True) -> None:
+    """`alembic upgrade head` against `url` (the only way the schema is built).
+
+    `alembic_logging=False` keeps alembic.ini's handlers off the root logger: `serve` logs through the app's
+    one handler (app/observability.py), and with alembic's too every request line was written twice.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url
+    config.attributes["configure_logger"] = alembic_logging
     command.upgrade(config, "head")
 
 
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         import uvicorn
 
-        migrate(url)
+        migrate(url, alembic_logging=False)
         if args.workers > 1 and settings.cache_enabled and not settings.redis_url:
             # In-process caches cannot see each other's invalidations: without Redis, run uncached.
             print("several workers and no APP_REDIS_URL: the response cache is disabled", file=sys.stderr)

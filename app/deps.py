@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.db import UnitOfWork
+from app.db import READ_METHODS, UnitOfWork, reader
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.models.enums import Role
 from app.observability import note_user
@@ -41,7 +41,10 @@ async def get_session(request: Request) -> AsyncIterator[UnitOfWork]:
     (the response cache's invalidations) runs only after it succeeded, and still before the response.
     """
     state = request_state(request)
-    async with state.database.sessionmaker() as session:
+    sessionmaker = state.database.sessionmaker
+    if request.method in READ_METHODS:  # a read sends its statements only: no BEGIN, no COMMIT
+        sessionmaker = reader(sessionmaker)
+    async with sessionmaker() as session:
         session.info["live"] = state.live  # notifications committed by this request are published there
         try:
             yield session

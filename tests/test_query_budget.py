@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import UnitOfWork
@@ -29,7 +30,7 @@ ALL_SKILLS = [
 # Statements per read endpoint, authentication included (tokens are verified without a query).
 READ_BUDGETS = {
     "list_jobs": 2,
-    "get_job": 2,
+    "get_job": 1,
     "list_job_applications": 2,
     "list_best_applicants": 2,
     "get_application": 1,
@@ -215,3 +216,26 @@ async def test_write_endpoints_stay_within_their_statement_budgets(
                   json={"reviewee_id": workers[0].id, "rating": 5}, headers=owner_headers)  # fmt: skip
     over = {name: n for name, n in counts.items() if n > WRITE_BUDGETS[name]}
     assert not over, f"write statement counts over budget: {over} (all: {counts})"
+
+
+async def test_a_read_sends_its_statements_outside_a_transaction_and_a_write_inside_one(
+    committing_client: AsyncClient, engine: AsyncEngine
+) -> None:
+    """A GET runs its statements in autocommit: no BEGIN before them and no COMMIT after (app.db.reader).
+    A write still runs all of its statements in one transaction."""
+    autocommit: list[bool] = []
+
+    def record(conn: Any, *_: Any) -> None:
+        autocommit.append(conn.connection.dbapi_connection.autocommit)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        owner = await register(committing_client, "client")
+        job = await post_job(committing_client, owner)
+        assert autocommit and not any(autocommit)  # register and post_job: writes, each one transaction
+        autocommit.clear()
+        response = await committing_client.get(f"{API}/jobs/{job['id']}")
+        assert response.status_code == 200
+        assert len(autocommit) == READ_BUDGETS["get_job"] and all(autocommit)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)

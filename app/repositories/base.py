@@ -4,6 +4,7 @@ Names state the contract: `get_*` returns the object or None (the caller decides
 to the client), `list_*` returns rows or a page, other verbs change data. No repository raises an HTTP error.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -59,9 +60,16 @@ class Repository(Generic[M]):
         self.session.expire(obj)
 
     async def paginate(
-        self, stmt: Select[Any], keys: list[SortKey], cursor: str | None, limit: int
+        self,
+        stmt: Select[Any],
+        keys: list[SortKey],
+        cursor: str | None,
+        limit: int,
+        params: Mapping[str, Any] | None = None,
     ) -> tuple[list[AnyRow], str | None]:
-        """Keyset pagination: rows after the cursor in `keys` order, and the cursor of the next page."""
+        """Keyset pagination: rows after the cursor in `keys` order, and the cursor of the next page.
+
+        `params`: values of the statement's named bind parameters (expressions built once, app.repositories.jobs)."""
         assert len({k.descending for k in keys}) == 1, "keyset keys must share one direction"
         descending = keys[0].descending
         exprs = [k.expr for k in keys]
@@ -71,7 +79,8 @@ class Repository(Generic[M]):
             stmt = stmt.where(bound)
         order = [e.desc() if descending else e.asc() for e in exprs]
         labelled = [e.label(f"_sort{i}") for i, e in enumerate(exprs)]
-        rows = list((await self.session.execute(stmt.add_columns(*labelled).order_by(*order).limit(limit + 1))).all())
+        page = stmt.add_columns(*labelled).order_by(*order).limit(limit + 1)
+        rows = list((await self.session.execute(page, params)).all())
         if len(rows) <= limit:
             return rows, None
         rows = rows[:limit]

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import cast, exists, func, null, select, update
+from sqlalchemy import Float, bindparam, cast, exists, func, null, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -12,6 +12,14 @@ from app.repositories.base import Repository, SortKey
 from app.repositories.geo import distance_km, within_box
 
 JOB_READ_OPTIONS = (joinedload(Job.client), joinedload(Job.category), selectinload(Job.skills))
+# One job: its few skills joined into the same statement (at most 20 rows, one per skill). The selectinload
+# of a list (one IN query for a page of jobs) cost a second statement and its machinery, about 1 ms of CPU
+# of the detail's 2.4 (measured: docs/performance.md, "Profile of the read path").
+JOB_DETAIL_OPTIONS = (joinedload(Job.client), joinedload(Job.category), joinedload(Job.skills))
+# A job's distance from `near`, built once: the haversine is a tree of a dozen SQL functions, and building it
+# per search cost about a tenth of the request's CPU (py-spy). Parameters: near_lat, near_lng.
+NEAR_LAT, NEAR_LNG = bindparam("near_lat", type_=Float), bindparam("near_lng", type_=Float)
+NEAR_DISTANCE = distance_km(Job.lat, Job.lng, NEAR_LAT, NEAR_LNG)
 
 
 @dataclass(frozen=True)
@@ -30,8 +38,9 @@ class JobRepository(Repository[Job]):
     model = Job
 
     async def get_detail(self, job_id: int) -> Job | None:
-        """The job with everything JobRead shows (client, category, skills)."""
-        return await self.get(job_id, *JOB_READ_OPTIONS)
+        """The job with everything JobRead shows (client, category, skills), in one statement."""
+        stmt = select(Job).where(Job.id == job_id).options(*JOB_DETAIL_OPTIONS)
+        return (await self.session.scalars(stmt)).unique().one_or_none()
 
     async def get_locked(self, job_id: int, *options: ORMOption) -> Job | None:
         """The job row, locked until the transaction ends: money and hiring on one job are serialised."""
@@ -42,7 +51,8 @@ class JobRepository(Repository[Job]):
     ) -> tuple[list[tuple[Job, float | None]], str | None]:
         """Open jobs matching the filters, each with its distance_km (None without `near`); `sort=distance`
         needs `near`."""
-        dist = distance_km(Job.lat, Job.lng, f.near[0], f.near[1]) if f.near else None
+        dist = NEAR_DISTANCE if f.near else None
+        params = {"near_lat": f.near[0], "near_lng": f.near[1]} if f.near else None
         stmt = select(Job, (dist if dist is not None else cast(null(), Job.lat.type)).label("distance_km"))
         stmt = stmt.options(*JOB_READ_OPTIONS).where(Job.status == JobStatus.open)
         if f.q:
@@ -69,7 +79,7 @@ class JobRepository(Repository[Job]):
             keys = [SortKey(Job.pay_rate_minor, int), SortKey(Job.id, int)]
         else:
             keys = [SortKey(Job.created_at, datetime), SortKey(Job.id, int)]
-        rows, next_cursor = await self.paginate(stmt, keys, cursor, limit)
+        rows, next_cursor = await self.paginate(stmt, keys, cursor, limit, params)
         return [(row[0], row[1]) for row in rows], next_cursor
 
     async def list_by_client(
