@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             reviews: list[tuple[int, int, str, int]] = []
             if config.mixes:
                 reviews, triples = triples[:reviews_per_config], triples[reviews_per_config:]
-            results.append(run_configuration(config, builder, reviews, args, timing, Path(tmp)))
+            results.extend(run_configuration(config, builder, reviews, args, timing, Path(tmp)))
 
     report = build_report(args, argv, timing, data, seed, results, date, time.monotonic() - began)
     write_outputs(report)

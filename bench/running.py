@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ class Config:
     scenarios: tuple[str, ...] = SATURATION
     mixes: bool = True  # the read-only and the realistic mix
     fixed: bool = False  # hey at 50 requests/s on every read endpoint (the raw ones: their four)
+    # Raw yardstick scenarios measured beside this configuration: each right after the project's run of the
+    # same scenario (the no-op after the project's first), so a ratio compares runs seconds apart.
+    paired: tuple[str, ...] = ()
+    raw_fixed: bool = False  # and the yardsticks' fixed-rate runs, after the project's
 
     @property
     def counted(self) -> bool:
@@ -46,11 +51,15 @@ def configurations(instances: int) -> list[Config]:
     """The configurations of a run: the yardsticks, the project uncached, cached, cached with the near tier,
     and (instances >= 2) 1 vs `instances` servers behind HAProxy."""
     configs = [
-        Config("raw", "raw yardsticks", raw=True, scenarios=RAW_SATURATION, mixes=False, fixed=True),
-        Config("off", "cache off", fixed=True),
-        Config("on", "cache on, near off", cache=True),
+        Config("off", "cache off", fixed=True, paired=RAW_SATURATION[:-1], raw_fixed=True),
+        Config("on", "cache on, near off", cache=True, paired=("noop", "cached_job_detail")),
         Config(
-            "near", "cache on, near on", cache=True, near=True, scenarios=("noop", "job_detail", "search", "reviews")
+            "near",
+            "cache on, near on",
+            cache=True,
+            near=True,
+            scenarios=("noop", "job_detail", "search", "reviews"),
+            paired=("noop",),
         ),
     ]
     if instances >= 2:
@@ -95,8 +104,9 @@ def run_configuration(
     args: argparse.Namespace,
     timing: Timing,
     workdir: Path,
-) -> dict[str, Any]:
-    """Start the server(s) of `config`, run every measurement against them, stop them."""
+) -> list[dict[str, Any]]:
+    """Start the server(s) of `config` (and the raw yardsticks beside them when paired), run every measurement,
+    stop them. Returns the configuration's results, then those of the yardsticks measured beside it."""
     label = config.label
     namespace = f"bench-{int(time.time())}-{label}"
     log_dir = workdir / label
@@ -105,25 +115,65 @@ def run_configuration(
     result["code"] = code_version()  # the server runs the working tree as it is now
     scenarios, files, drawn = _request_files(builder, reviews, timing, log_dir, config)
     result["mix_composition"] = dict(drawn)
+    raw_config = Config(
+        f"raw@{label}",
+        f"raw yardsticks, measured beside {label}",
+        raw=True,
+        scenarios=config.paired,
+        mixes=False,
+        fixed=config.raw_fixed,
+    )
+    raw_result: dict[str, Any] = {**asdict(raw_config), "namespace": namespace, "code": result["code"]}
+    raw_dir = workdir / raw_config.label
+    raw_dir.mkdir()
+    raw_scenarios, raw_files, _ = _request_files(builder, [], timing, raw_dir, raw_config)
 
-    if config.raw:
-        log(f"{label}: starting the raw yardsticks (pool {pool_size(1)})")
-        server = serve_raw(args.database_url, args.redis_url, namespace, log_dir / "raw.log")
-    else:
-        count = max(1, config.instances)
-        log(f"{label}: starting {config.title} ({count} process(es), pool {pool_size(count)} + overflow each)")
-        server = serve(
-            args.database_url, args.redis_url, config.cache, config.near, namespace, log_dir, config.instances
+    count = max(1, config.instances)
+    log(f"{label}: starting {config.title} ({count} process(es), pool {pool_size(count)} + overflow each)")
+    with ExitStack() as stack:
+        base = stack.enter_context(
+            serve(args.database_url, args.redis_url, config.cache, config.near, namespace, log_dir, config.instances)
         )
-    with server as base:
+        raw = None
+        if config.paired:
+            raw = Paired(
+                stack.enter_context(serve_raw(args.database_url, args.redis_url, namespace, raw_dir / "raw.log"))
+            )
+            raw.config, raw.scenarios, raw.files = raw_config, raw_scenarios, raw_files
         start = scrape(base) if config.counted else {}
-        result["cache_filled"], result["saturation"], scrapes = _saturate(base, config, scenarios, files, timing)
+        result["cache_filled"], result["saturation"], scrapes = _saturate(base, config, scenarios, files, timing, raw)
         result["fixed_rate"] = _fixed_rate(base, config, builder, timing) if config.fixed else []
         if config.counted:
             result |= _counted(start, scrape(base), scrapes)
+        if raw is not None:
+            raw_result["saturation"], raw_result["cache_filled"] = raw.saturation, raw.filled
+            raw_result["fixed_rate"] = _fixed_rate(raw.base, raw_config, builder, timing) if raw_config.fixed else []
     result["server"] = server_problems(log_dir)
     result["redis_keys_dropped"] = drop_namespace(args.redis_url, namespace)
-    return result
+    if not config.paired:
+        return [result]
+    raw_result["server"] = server_problems(raw_dir)
+    return [result, raw_result]
+
+
+@dataclass
+class Paired:
+    """The raw yardsticks running beside a configuration, and what was measured on them."""
+
+    base: str
+    config: Config | None = None
+    scenarios: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    saturation: dict[str, Any] = field(default_factory=dict)
+    filled: dict[str, int] = field(default_factory=dict)
+
+    def measure(self, name: str, timing: Timing) -> None:
+        """One yardstick scenario at saturation (the one-Redis-GET scenario filled first)."""
+        if name == "cached_job_detail":
+            self.filled[name] = fill_cache(self.base, self.scenarios[name], timing.fill)
+        run_wrk(self.base, self.files[name], timing.warmup)
+        run = self.saturation[name] = run_wrk(self.base, self.files[name], timing.saturation)
+        log(f"{self.config.label if self.config else 'raw'}: {name:<18} {run['rps']:8.1f} req/s")
 
 
 def _request_files(
@@ -153,7 +203,12 @@ def _request_files(
 
 
 def _saturate(
-    base: str, config: Config, scenarios: dict[str, list[str]], files: dict[str, Path], timing: Timing
+    base: str,
+    config: Config,
+    scenarios: dict[str, list[str]],
+    files: dict[str, Path],
+    timing: Timing,
+    raw: "Paired | None" = None,
 ) -> tuple[dict[str, int], dict[str, Any], list[Samples]]:
     """wrk over each scenario (cache filled first when on), then the warm-up and the two mixes.
 
@@ -167,6 +222,10 @@ def _saturate(
         run_wrk(base, files[name], timing.warmup)
         run = saturation[name] = run_wrk(base, files[name], timing.saturation)
         log(f"{config.label}: {name:<18} {run['rps']:8.1f} req/s, hit rate {fmt_rate(run['hit_rate'])}")
+        if raw is not None:  # the yardstick right after: the same scenario, and one Redis GET after job detail
+            for paired in config.paired:
+                if (paired == "cached_job_detail" and name == "job_detail") or paired == name:
+                    raw.measure(paired, timing)
     scrapes: list[Samples] = []
     if not config.mixes:
         return filled, saturation, scrapes
