@@ -1,23 +1,27 @@
-"""Load benchmark: the production server against the large dataset, driven by wrk and hey.
+"""Load benchmark: the production server against the large dataset and the raw yardsticks, driven by wrk and hey.
 
-    .venv/bin/python -m bench.load [--database-url URL] [--redis-url URL] [--quick]
+    .venv/bin/python -m bench.load [--database-url URL] [--redis-url URL] [--instances N] [--quick]
 
-For 1 and 2 uvicorn workers, with the response cache off and on, the command starts
-`marketplace serve --no-demo` the production way (uvloop, httptools, no access log, Redis as the cache)
-and measures:
+One configuration after the other (bench/running.py `configurations`), each on fresh processes:
 
-- saturation throughput with wrk (2 threads, 32 connections): the no-op `GET /health` as the yardstick of
-  what the framework costs, job detail, job search (q and near), best applicants, a read-only mix and the
-  realistic mix with writes (bench/mix.lua counts status codes and X-Cache values);
-- latency at a fixed 50 requests/s for every read endpoint with hey (5 staggered processes x 10 requests/s),
-  each aimed at the heaviest instance in the dataset (the URLs of bench/plans.py);
-- SQL statements per request and cache lookups per route from `GET /metrics` (1 worker only: with 2
-  workers each process keeps its own counters).
+- `raw`: the raw yardsticks (bench/raw.py: the same queries and JSON on raw asyncpg, a no-op, one Redis GET);
+- `off`, `on`, `near`: one `marketplace serve` (1 uvicorn worker, uvloop, httptools, no access log, Redis as
+  the cache) with the response cache off, on, and on with its near tier (APP_CACHE_NEAR);
+- `lb1`, `lbN` (with `--instances N`, N >= 2; default 2): 1 and N instances behind HAProxy (bench/balancer.py)
+  over the same PostgreSQL and Redis, cache and near tier on.
+
+It measures saturation throughput with wrk (2 threads, 32 connections; bench/mix.lua counts status codes and
+X-Cache values) on the no-op, job detail, search (q and near), reviews, best applicants, a read-only mix and the
+realistic mix with writes; latency at a fixed 50 requests/s for every read endpoint with hey (5 staggered
+processes x 10 requests/s, each aimed at the heaviest instance in the dataset: the URLs of bench/plans.py),
+uncached and on the yardsticks; SQL statements per request and cache lookups per route from `GET /metrics`
+(one instance loaded directly). Then it judges the targets of issue #12 (bench/targets.py) on ratios within
+the run.
 
 Results go to docs/bench-results/<timestamp>.json, the section between the bench markers of
 docs/performance.md, and PNG plots in docs/img/. `--quick` shortens every run to a smoke test.
-Needs `wrk` and `hey` (`apt-get install -y wrk hey`). The dataset is `marketplace seed --scale large`; the
-mix writes to it (applications and reviews), as a real load would.
+Needs `wrk`, `hey` and (for --instances >= 2) `haproxy` (`apt-get install -y wrk hey haproxy`). The dataset is
+`marketplace seed --scale large`; the mix writes to it (applications and reviews), as a real load would.
 """
 
 import argparse
@@ -41,11 +45,11 @@ from sqlalchemy.engine import make_url
 
 from app.settings import Settings
 from bench.report import markdown, plot_fixed_rate, plot_hit_rate, plot_throughput, write_report
-from bench.running import CONFIGURATIONS, FULL, QUICK, ROOT, Timing, log, machine, run_configuration
+from bench.running import FULL, QUICK, ROOT, Timing, configurations, log, machine, run_configuration
 from bench.scenarios import MIX, Dataset, MixBuilder, Tokens, load_dataset
 from bench.server import BENCH_SECRET
+from bench.targets import evaluate_targets
 from bench.tools import check_tools, tool_versions
-from bench.yardsticks import evaluate_targets
 
 RESULTS_DIR = ROOT / "docs" / "bench-results"
 REPORT = ROOT / "docs" / "performance.md"
@@ -66,6 +70,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="the seeded large dataset")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="the cache (a unique namespace per run)")
     parser.add_argument("--quick", action="store_true", help="short runs: a smoke test of the whole pipeline")
+    parser.add_argument(
+        "--instances", type=int, default=2, help="N >= 2: also 1 vs N instances behind HAProxy (1: skip that)"
+    )
     args = parser.parse_args(argv)
     for url in (args.database_url, args.redis_url):
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
@@ -76,7 +83,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every configuration, then write the results, the plots and the report section."""
     args = parse_args(argv)
-    check_tools()
+    check_tools(haproxy=args.instances >= 2)
+    configs = configurations(args.instances)
     timing = QUICK if args.quick else FULL
     began = time.monotonic()
     date = datetime.now(UTC)
@@ -89,23 +97,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     reviews_per_config = math.ceil(timing.mix_length * MIX["review_write"] / 100 * 1.2)
     log("reading the request set from the dataset")
-    data = asyncio.run(load_dataset(settings, reviews_per_config * len(CONFIGURATIONS)))
+    with_mixes = [c for c in configs if c.mixes]
+    data = asyncio.run(load_dataset(settings, reviews_per_config * len(with_mixes)))
     seed = time.time_ns()  # a new draw each run: a fixed seed would replay the last run's applications (409s)
     builder = MixBuilder(data, Tokens(settings), random.Random(seed))
     triples = list(data.review_triples)
 
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        for workers, cache in CONFIGURATIONS:
-            reviews, triples = triples[:reviews_per_config], triples[reviews_per_config:]
-            results.append(run_configuration(workers, cache, builder, reviews, args, timing, Path(tmp)))
+        for config in configs:
+            reviews: list[tuple[int, int, str, int]] = []
+            if config.mixes:
+                reviews, triples = triples[:reviews_per_config], triples[reviews_per_config:]
+            results.extend(run_configuration(config, builder, reviews, args, timing, Path(tmp)))
 
     report = build_report(args, argv, timing, data, seed, results, date, time.monotonic() - began)
     write_outputs(report)
+    verdicts = {True: "MET     ", False: "MISSED  ", None: "MEASURED"}
     for target in report["targets"]:
-        log(
-            f"{'MET   ' if target['met'] else 'MISSED'} [{target['workers']}w] {target['target']}: {target['measured']}"
-        )
+        log(f"{verdicts[target['met']]} [{target['configs']}] {target['target']}: {target['measured']}")
 
 
 def build_report(

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.metrics import fmt_rate, metrics_hit_rate
-from bench.scenarios import MIX, SATURATION, SCENARIO_TITLES
+from bench.scenarios import MIX, RAW_SATURATION, SATURATION, SCENARIO_TITLES
 from bench.server import pool_size
+from bench.targets import HIT_RATE_TARGET, P99_TARGET_MS, config
 from bench.tools import FIXED_QPS_PER_WORKER, FIXED_WORKERS, WRK_CONNECTIONS, WRK_THREADS
-from bench.yardsticks import CACHE_SPEEDUP_TARGETS, HIT_RATE_TARGET, P99_TARGET_MS, config
 
 START_MARK, END_MARK = "<!-- bench:start -->", "<!-- bench:end -->"
+ALL_SCENARIOS = tuple(dict.fromkeys([*SATURATION, *RAW_SATURATION, "mix_read_only", "mix"]))
 
 
 def code_line(results: list[dict[str, Any]]) -> str:
@@ -22,23 +23,36 @@ def code_line(results: list[dict[str, Any]]) -> str:
     return "changed during the run: " + ", ".join(f"{r['label']} {r['code']}" for r in results)
 
 
+def title(r: dict[str, Any]) -> str:
+    """A configuration as a column title: `label (what it is)`."""
+    return f"{r['label']}: {r['title']}"
+
+
 def plot_throughput(results: list[dict[str, Any]], path: Path) -> None:
-    """Grouped bars: saturation requests/s per scenario and configuration (log scale)."""
+    """Grouped bars: saturation requests/s per scenario and configuration, the yardsticks first (log scale)."""
     import matplotlib.pyplot as plt
 
-    scenarios = [*SATURATION, "mix_read_only", "mix"]
-    fig, ax = plt.subplots(figsize=(11, 5))
-    width = 0.8 / len(results)
+    scenarios = [name for name in ALL_SCENARIOS if any(name in r["saturation"] for r in results)]
+    fig, ax = plt.subplots(figsize=(13, 5.5))
+    width = 0.84 / len(results)
     for i, run in enumerate(results):
-        values = [run["saturation"][name]["rps"] for name in scenarios]
-        xs = [x + (i - (len(results) - 1) / 2) * width for x in range(len(scenarios))]
-        bars = ax.bar(xs, values, width, label=f"{run['workers']} worker(s), cache {'on' if run['cache'] else 'off'}")
-        ax.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=7, rotation=90, padding=2)
+        xs, values = [], []
+        for x, name in enumerate(scenarios):
+            if name in run["saturation"]:
+                xs.append(x + (i - (len(results) - 1) / 2) * width)
+                values.append(run["saturation"][name]["rps"])
+        hatch, edge = ("//", "black") if run["raw"] else (None, None)
+        bars = ax.bar(xs, values, width, label=title(run), hatch=hatch, edgecolor=edge)
+        ax.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=6, rotation=90, padding=2)
     ax.set_xticks(range(len(scenarios)), [SCENARIO_TITLES[name] for name in scenarios], rotation=15, ha="right")
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("requests/s (log scale)")
-    ax.set_title(f"Saturation throughput (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}), server and load on one machine")
-    ax.legend(fontsize=8)
+    ax.set_title(
+        f"Saturation throughput (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}), the raw yardsticks (hatched) beside the"
+        " project; one machine"
+    )
+    ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -46,55 +60,56 @@ def plot_throughput(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def plot_fixed_rate(results: list[dict[str, Any]], path: Path) -> None:
-    """Horizontal bars: p99 at 50 requests/s per endpoint, cache off and on, one panel per worker count."""
+    """Horizontal bars: p99 at 50 requests/s per endpoint, per configuration measured so (the yardsticks too)."""
     import matplotlib.pyplot as plt
 
-    worker_counts = sorted({run["workers"] for run in results})
-    fig, axes = plt.subplots(1, len(worker_counts), figsize=(7 * len(worker_counts), 7), sharey=True, squeeze=False)
-    for ax, workers in zip(axes[0], worker_counts, strict=True):
-        runs = [run for run in results if run["workers"] == workers]
-        names = [row["name"] for row in runs[0]["fixed_rate"]]
-        height = 0.8 / len(runs)
-        for i, run in enumerate(runs):
-            ys = [y + (i - (len(runs) - 1) / 2) * height for y in range(len(names))]
-            ax.barh(
-                ys, [row["p99"] for row in run["fixed_rate"]], height, label=f"cache {'on' if run['cache'] else 'off'}"
-            )
-        ax.axvline(P99_TARGET_MS, color="red", linestyle="--", label=f"target {P99_TARGET_MS:g} ms")
-        ax.set_yticks(range(len(names)), names, fontsize=8)
-        ax.set_xscale("log")
-        ax.set_xlabel("p99 latency, ms (log scale)")
-        ax.set_title(f"{workers} worker(s): p99 at 50 requests/s")
-        ax.legend(fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-    axes[0][0].invert_yaxis()  # shared: once for all
+    runs = [run for run in results if run["fixed_rate"]]
+    if not runs:
+        return
+    names = list(dict.fromkeys(row["name"] for run in runs for row in run["fixed_rate"]))
+    fig, ax = plt.subplots(figsize=(9, 8))
+    height = 0.8 / len(runs)
+    for i, run in enumerate(runs):
+        by_name = {row["name"]: row["p99"] for row in run["fixed_rate"]}
+        ys = [y + (i - (len(runs) - 1) / 2) * height for y, name in enumerate(names) if name in by_name]
+        hatch, edge = ("//", "black") if run["raw"] else (None, None)
+        values = [by_name[name] for name in names if name in by_name]
+        ax.barh(ys, values, height, label=title(run), hatch=hatch, edgecolor=edge)
+    ax.axvline(P99_TARGET_MS, color="red", linestyle="--", label=f"target {P99_TARGET_MS:g} ms")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("p99 latency, ms (log scale)")
+    ax.set_title("p99 at 50 requests/s: the project uncached and the raw yardsticks (hatched)")
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def plot_hit_rate(results: list[dict[str, Any]], path: Path) -> None:
-    """Mix hit rates per worker count (wrk), and per route for 1 worker (/metrics)."""
+    """Mix hit rates per cached configuration (wrk), and per route for the cached one counted by /metrics."""
     import matplotlib.pyplot as plt
 
-    cached = [run for run in results if run["cache"]]
-    per_route = next((run["lookups"] for run in cached if "lookups" in run), {})
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 2]})
-    labels = [f"{run['workers']} worker(s)" for run in cached]
+    cached = [run for run in results if run["cache"] and "mix" in run["saturation"]]
+    counted = next((run for run in cached if "lookups" in run), None)
+    per_route = counted["lookups"] if counted else {}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1, 2]})
     width = 0.38
     for offset, name in ((-width / 2, "mix_read_only"), (width / 2, "mix")):
         values = [100 * (run["saturation"][name]["hit_rate"] or 0.0) for run in cached]
         bars = left.bar([x + offset for x in range(len(cached))], values, width, label=SCENARIO_TITLES[name])
         left.bar_label(bars, labels=[f"{v:.1f}%" for v in values], fontsize=8)
     left.axhline(100 * HIT_RATE_TARGET, color="red", linestyle="--", label=f"target {HIT_RATE_TARGET:.0%}")
-    left.set_xticks(range(len(cached)), labels)
+    left.set_xticks(range(len(cached)), [run["label"] for run in cached])
     left.set_ylim(0, 125)
     left.set_ylabel("X-Cache HIT share of cached-route responses, %")
     left.set_title("Mix hit rate (counted by wrk)")
     left.legend(fontsize=8, loc="upper center", ncol=2, framealpha=1)
     routes = sorted({route for lookups in per_route.values() for route in lookups})
     for offset, name in ((-width / 2, "mix_read_only"), (width / 2, "mix")):
-        rates = [100 * (metrics_hit_rate({r: per_route[name].get(r, {})}) or 0.0) for r in routes]
+        rates = [100 * (metrics_hit_rate({r: per_route.get(name, {}).get(r, {})}) or 0.0) for r in routes]
         bars = right.barh([y + offset for y in range(len(routes))], rates, width, label=SCENARIO_TITLES[name])
         right.bar_label(bars, labels=[f"{v:.0f}%" for v in rates], fontsize=7)
     right.axvline(100 * HIT_RATE_TARGET, color="red", linestyle="--")
@@ -102,7 +117,7 @@ def plot_hit_rate(results: list[dict[str, Any]], path: Path) -> None:
     right.invert_yaxis()
     right.set_xlim(0, 110)
     right.set_xlabel("hit rate, % (/metrics: a request that waited for a concurrent fill counts as a miss)")
-    right.set_title("Per route, 1 worker")
+    right.set_title(f"Per route, {counted['label'] if counted else 'n/a'}")
     right.legend(fontsize=8, loc="lower right", framealpha=1)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -121,7 +136,7 @@ def markdown(report: dict[str, Any]) -> str:
     out += _statements(results)
     out += ["### Anomalies", ""]
     out += [f"- {a}" for a in anomaly_lines(results)] or ["- none: no 5xx, no socket errors, no server errors logged."]
-    out += ["", f"Raw results: `docs/bench-results/{report['results_file']}` (not committed).", ""]
+    out += ["", f"Raw results: `docs/bench-results/{report['results_file']}`.", ""]
     return "\n".join(out)
 
 
@@ -135,47 +150,41 @@ def _table_head(cells: Sequence[str]) -> list[str]:
     return [_row(cells), "|" + "---|" * len(cells)]
 
 
-def _config_heads(results: list[dict[str, Any]]) -> list[str]:
-    """One column title per configuration."""
-    return [f"{r['workers']}w cache {'on' if r['cache'] else 'off'}" for r in results]
-
-
-def _worker_counts(results: list[dict[str, Any]]) -> list[int]:
-    return sorted({r["workers"] for r in results})
-
-
 def _header(report: dict[str, Any]) -> list[str]:
-    """Title, command, date and code, machine, tools and server settings, dataset."""
+    """Title, command, date and code, machine, tools and server settings, dataset, configurations."""
     host = report["machine"]
-    return [
+    results = report["results"]
+    out = [
         "## 3. Load benchmark",
         "",
         "Generated by `bench/load.py` (this section is rewritten by each run).",
         "",
         f"- Command: `{report['command']}` ({report['mode']} run, {report['runtime_seconds'] / 60:.1f} min)",
-        f"- Date: {report['date']}; code: {code_line(report['results'])}",
+        f"- Date: {report['date']}; code: {code_line(results)}",
         f"- Machine: {host['nproc']} cores, {host['cpu']}, Linux {host['kernel']}, Python {host['python']};"
         " load average at start "
         + ", ".join(f"{v:.2f}" for v in host["load_average_at_start"])
-        + ". The load generators (wrk, hey) run on the same machine as the server and PostgreSQL and Redis, and the"
-        " machine is shared: numbers are noisy.",
-        f"- Tools: {report['tools']['wrk']}; {report['tools']['hey']}."
-        " Server: `marketplace serve --no-demo --workers N` with APP_ENVIRONMENT=production (uvicorn, uvloop,"
-        " httptools, no access log), Redis as the cache in every configuration, APP_DB_POOL_SIZE "
-        + ", ".join(f"{w} worker(s): {pool_size(w)}" for w in _worker_counts(report["results"]))
-        + " (plus as many overflow connections).",
+        + ". The load generators (wrk, hey) run on the same machine as the servers, HAProxy, PostgreSQL and Redis,"
+        " and the machine is shared: numbers are noisy; compare ratios within one run.",
+        f"- Tools: {report['tools']['wrk']}; {report['tools']['hey']}; {report['tools'].get('haproxy', 'no haproxy')}."
+        " Project: `marketplace serve --no-demo --workers 1` per instance with APP_ENVIRONMENT=production (uvicorn,"
+        f" uvloop, httptools, no access log), Redis as the cache, APP_DB_POOL_SIZE {pool_size(1)} (plus as many"
+        f" overflow connections; {pool_size(2)} each with 2 instances). Raw yardsticks: `python -m bench.raw`"
+        f" (bench/raw.py), the same uvicorn options, an asyncpg pool of {pool_size(1)}.",
         f"- Dataset: {report['dataset']}.",
-        "",
+        "- Configurations, one after the other, each on fresh processes; a `raw@X` column is the raw yardsticks"
+        " running beside configuration X, each scenario measured right after X's run of it (the one Redis GET right"
+        " after the job detail), so a ratio compares runs seconds apart:",
     ]
+    out += [f"  - `{r['label']}`: {r['title']}" for r in results]
+    return [*out, ""]
 
 
 def _targets(report: dict[str, Any]) -> list[str]:
-    """The targets table: each target per worker count, MET or MISSED."""
-    out = ["### Targets", "", *_table_head(["target", "workers", "measured", "result"])]
-    out += [
-        _row([t["target"], str(t["workers"]), t["measured"], "MET" if t["met"] else "**MISSED**"])
-        for t in report["targets"]
-    ]
+    """The targets table: each target, the configurations compared, the measure and the verdict."""
+    out = ["### Targets (issue #12)", "", *_table_head(["target", "configurations", "measured", "result"])]
+    verdict = {True: "MET", False: "**MISSED**", None: "measured"}
+    out += [_row([t["target"], t["configs"], t["measured"], verdict[t["met"]]]) for t in report["targets"]]
     return [*out, ""]
 
 
@@ -187,46 +196,68 @@ def _saturation(report: dict[str, Any]) -> list[str]:
         "",
         "requests/s (p50 / p99 latency in ms), and the share of X-Cache HITs. Each scenario rotates over its URLs:"
         " job detail over the 1,000 open jobs with most applicants, search over the 24 most frequent title words x"
-        " the 12 cities with most open jobs (`q` and `near`, 50 km), best applicants over the 200 busiest jobs with"
-        " their owners' tokens. With the cache on, every URL of a scenario is requested once first, so the run"
-        f" measures the warm cache; every run follows {timing['warmup']} s of unmeasured wrk.",
+        " the 12 cities with most open jobs (`q` and `near`, 50 km), reviews over the 1,000 most-reviewed users,"
+        " best applicants over the 200 busiest jobs with their owners' tokens. The raw yardsticks answer the same"
+        " URLs without the `/api/v1` prefix. With the cache on, every URL of a scenario is requested once first, so"
+        f" the run measures the warm cache; every run follows {timing['warmup']} s of unmeasured wrk.",
         "",
-        *_table_head(["scenario", *_config_heads(results)]),
+        *_table_head(["scenario", *(r["label"] for r in results)]),
     ]
-    for name in (*SATURATION, "mix_read_only", "mix"):
+    for name in ALL_SCENARIOS:
+        if not any(name in r["saturation"] for r in results):
+            continue
         cells = []
         for r in results:
-            run = r["saturation"][name]
+            run = r["saturation"].get(name)
+            if run is None:
+                cells.append("-")
+                continue
             hits = f", {run['hit_rate']:.0%} HIT" if run["hit_rate"] is not None and r["cache"] else ""
             cells.append(f"{run['rps']:.0f} ({run['latency_ms']['50']:.0f} / {run['latency_ms']['99']:.0f}){hits}")
         out.append(_row([SCENARIO_TITLES[name], *cells]))
     return [*out, "", "![saturation throughput](img/bench-throughput.png)", ""]
 
 
+def _ratio_rows(results: list[dict[str, Any]]) -> list[tuple[str, str, str, str, str]]:
+    """(title, numerator label, scenario, denominator label, scenario) of every ratio the report shows."""
+    rows = [(f"uncached / raw: {SCENARIO_TITLES[n]}", "off", n, "raw@off", n) for n in SATURATION if n != "noop"]
+    rows += [(f"cached / uncached raw: {SCENARIO_TITLES[n]}", "on", n, "raw@off", n) for n in SATURATION[1:]]
+    rows += [
+        ("cached job detail (HIT) / raw no-op", "on", "job_detail", "raw@on", "noop"),
+        ("near-cache job detail (HIT) / raw no-op", "near", "job_detail", "raw@near", "noop"),
+        ("raw one Redis GET / raw no-op", "raw@on", "cached_job_detail", "raw@on", "noop"),
+        ("cached job detail (HIT) / raw one Redis GET", "on", "job_detail", "raw@on", "cached_job_detail"),
+        ("project GET /health / raw no-op", "off", "noop", "raw@off", "noop"),
+        ("noise: raw no-op beside on / beside off", "raw@on", "noop", "raw@off", "noop"),
+        ("noise: raw no-op beside near / beside off", "raw@near", "noop", "raw@off", "noop"),
+    ]
+    rows += [(f"cached / uncached: {SCENARIO_TITLES[n]}", "on", n, "off", n) for n in (*SATURATION[1:], "mix")]
+    rows += [(f"near on / off: {SCENARIO_TITLES[n]}", "near", n, "on", n) for n in ("job_detail", "search", "mix")]
+    behind = sorted((r for r in results if r.get("instances", 0) >= 1), key=lambda r: r["instances"])
+    if len(behind) >= 2:
+        one, many = behind[0]["label"], behind[-1]["label"]
+        rows += [(f"{many} / {one}: {SCENARIO_TITLES[n]}", many, n, one, n) for n in ("job_detail", "mix")]
+        rows += [
+            (f"HAProxy's cost, {one} / near: {SCENARIO_TITLES[n]}", one, n, "near", n) for n in ("job_detail", "mix")
+        ]
+    return rows
+
+
 def _ratios(results: list[dict[str, Any]]) -> list[str]:
-    """Cached / uncached and versus no-op throughput ratios, per worker count."""
-    workers = _worker_counts(results)
-    out = ["Ratios within one run:", "", *_table_head(["ratio", *(f"{w} worker(s)" for w in workers)])]
-    ratio_rows: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], float]]] = [
-        (f"cached / uncached: {SCENARIO_TITLES[name]}", lambda on, off, n=name: on[n]["rps"] / off[n]["rps"])
-        for name in (*CACHE_SPEEDUP_TARGETS, "mix_read_only", "mix")
-    ]
-    ratio_rows += [
-        ("cached job detail / no-op", lambda on, _: on["job_detail"]["rps"] / on["noop"]["rps"]),
-        ("uncached job detail / no-op", lambda _, off: off["job_detail"]["rps"] / off["noop"]["rps"]),
-    ]
-    for title, ratio in ratio_rows:
-        cells = []
-        for count in workers:
-            on, off = config(results, count, True), config(results, count, False)
-            cells.append(f"{ratio(on['saturation'], off['saturation']):.2f} x" if on and off else "n/a")
-        out.append(_row([title, *cells]))
+    """Throughput ratios between configurations of this run."""
+    out = ["Ratios within this run (saturation requests/s):", "", *_table_head(["ratio", "value"])]
+    for name, top_label, top, bottom_label, bottom in _ratio_rows(results):
+        a, b = config(results, top_label), config(results, bottom_label)
+        if a and b and top in a["saturation"] and bottom in b["saturation"]:
+            x, y = a["saturation"][top]["rps"], b["saturation"][bottom]["rps"]
+            out.append(_row([name, f"{x / y:.2f} x ({x:.0f} / {y:.0f})"]))
     return [*out, ""]
 
 
 def _fixed_rate(report: dict[str, Any]) -> list[str]:
-    """p50 / p90 / p99 at 50 requests/s per endpoint and configuration."""
-    results, fixed = report["results"], report["timing"]["fixed"]
+    """p50 / p90 / p99 at 50 requests/s per endpoint and configuration measured so."""
+    results = [r for r in report["results"] if r["fixed_rate"]]
+    fixed = report["timing"]["fixed"]
     spacing_ms = 1000 // (FIXED_WORKERS * FIXED_QPS_PER_WORKER)
     out = [
         f"### Fixed rate: 50 requests/s per endpoint, {fixed} s each",
@@ -234,31 +265,34 @@ def _fixed_rate(report: dict[str, Any]) -> list[str]:
         f"{FIXED_WORKERS} processes of `hey -z {fixed}s -c 1 -q {FIXED_QPS_PER_WORKER} -o csv`, started"
         f" {spacing_ms} ms apart, so requests arrive evenly every {spacing_ms} ms. (A single `hey -c {FIXED_WORKERS}"
         f" -q {FIXED_QPS_PER_WORKER}` fires its workers in lockstep: bursts of {FIXED_WORKERS} simultaneous requests"
-        " every 100 ms, which queue behind each other on the server; on a quiet machine that tripled the p50 of"
-        " `GET /jobs` and took its p99 from 10 to 90 ms.) Each hey worker is closed-loop: a response slower than"
-        " 100 ms delays that worker's next request, so the achieved rate is shown (the lowest of the"
+        " every 100 ms, which queue behind each other on the server.) Each hey worker is closed-loop: a response"
+        " slower than 100 ms delays that worker's next request, so the achieved rate is shown (the lowest of the"
         " configurations).",
         "",
         "p50 / p90 / p99 in ms, bold when p99 >= 50 ms. One URL per endpoint, the heaviest instance of the dataset"
         " (the busiest open job, the most-reviewed user, the client with the most jobs, ...; from"
-        " `bench.plans.scenario_urls`); with the cache on that one URL is a HIT after the first request.",
+        " `bench.plans.scenario_urls`), uncached; the raw yardsticks answer four of them.",
         "",
-        *_table_head(["endpoint", "URL", *_config_heads(results), "req/s"]),
+        *_table_head(["endpoint", "URL", *(r["label"] for r in results), "req/s"]),
     ]
-    for index, (name, path, _) in enumerate(report["fixed_rate_urls"]):
-        rows = [r["fixed_rate"][index] for r in results]
+    for name, path, _ in report["fixed_rate_urls"]:
+        rows = [next((row for row in r["fixed_rate"] if row["name"] == name), None) for r in results]
         cells = []
         for row in rows:
+            if row is None:
+                cells.append("-")
+                continue
             bold = "**" if row["p99"] >= P99_TARGET_MS else ""
             cells.append(f"{bold}{row['p50']:.1f} / {row['p90']:.1f} / {row['p99']:.1f}{bold}")
         short = path if len(path) <= 60 else path[:57] + "..."
-        out.append(_row([name, f"`{short}`", *cells, f"{min(row['rps'] for row in rows):.1f}"]))
+        rate = min(row["rps"] for row in rows if row is not None)
+        out.append(_row([name, f"`{short}`", *cells, f"{rate:.1f}"]))
     return [*out, "", "![p99 at 50 requests/s](img/bench-fixed-rate-p99.png)", ""]
 
 
 def _mix(report: dict[str, Any]) -> list[str]:
     """The realistic mix: how it is drawn, then throughput, latency, statuses and hit rates per configuration."""
-    results = report["results"]
+    results = [r for r in report["results"] if "mix" in r["saturation"]]
     out = [
         "### The realistic mix",
         "",
@@ -270,9 +304,9 @@ def _mix(report: dict[str, Any]) -> list[str]:
         " read-only mix has the same weights without the writes. The mixes follow"
         f" {report['timing']['saturation']} s of unmeasured read-only mix.",
         "",
-        *_table_head(["", *_config_heads(results)]),
+        *_table_head(["", *(r["label"] for r in results)]),
     ]
-    out += [_row([title, *(cell(r) for r in results)]) for title, cell in _MIX_ROWS]
+    out += [_row([name, *(cell(r) for r in results)]) for name, cell in _MIX_ROWS]
     return [
         *out,
         "",
@@ -337,12 +371,13 @@ def _statements(results: list[dict[str, Any]]) -> list[str]:
     if not one:
         return []
     out = [
-        "### SQL statements per request (1 worker, whole configuration, from `/metrics`)",
+        "### SQL statements per request (one instance, whole configuration, from `/metrics`)",
         "",
         "Mean statements per request and the histogram bucket bounding the largest count; with the cache on a"
-        " HIT sends none. With 2 workers each process counts its own requests, so this is measured with 1 only.",
+        " HIT sends none. Behind HAProxy each instance counts its own requests, so this is measured on the"
+        " configurations loaded directly.",
         "",
-        *_table_head(["route", *(f"cache {'on' if r['cache'] else 'off'}: mean (max <=), requests" for r in one)]),
+        *_table_head(["route", *(f"{r['label']}: mean (max <=), requests" for r in one)]),
     ]
     for method, route in sorted({(s["method"], s["route"]) for r in one for s in r["statements"]}):
         cells = []
@@ -377,7 +412,7 @@ def anomaly_lines(results: list[dict[str, Any]]) -> list[str]:
             )
         if r.get("cache_backend_errors"):
             lines.append(f"{r['label']}: cache backend errors (/metrics): {r['cache_backend_errors']}")
-        if r["saturation"]["mix"]["passes"]:
+        if "mix" in r["saturation"] and r["saturation"]["mix"]["passes"]:
             lines.append(f"{r['label']} mix: the request file wrapped around, writes were replayed (409s)")
         if r["server"]["error_lines"]:
             lines.append(

@@ -37,15 +37,22 @@ MIX = {
     "review_write": 2,
 }
 WRITES = ("apply", "review_write")
-SATURATION = ("noop", "job_detail", "search", "best_applicants")
+SATURATION = ("noop", "job_detail", "search", "reviews", "best_applicants")
+# The raw yardsticks (bench/raw.py): the same scenarios without the /api/v1 prefix, a true no-op, and the job
+# detail answered from one Redis GET.
+RAW_SATURATION = ("noop", "job_detail", "search", "reviews", "best_applicants", "cached_job_detail")
 SCENARIO_TITLES = {
-    "noop": "no-op GET /health",
+    "noop": "no-op (project: GET /health; raw: GET /noop)",
     "job_detail": "GET /jobs/{id}",
     "search": "GET /jobs?q=&near=",
+    "reviews": "GET /users/{id}/reviews",
     "best_applicants": "GET /jobs/{id}/best-applicants",
+    "cached_job_detail": "raw: GET /jobs/{id} from one Redis GET",
     "mix_read_only": "read-only mix",
     "mix": "realistic mix",
 }
+# Fixed-rate endpoints the yardsticks also answer (their path is the project's without the /api/v1 prefix).
+RAW_FIXED_RATE = ("get_job", "list_jobs q near", "list_user_reviews", "list_best_applicants")
 # Every read endpoint at a fixed rate: names of bench.plans.scenario_urls (the heaviest instance of each).
 FIXED_RATE = (
     "list_jobs newest",
@@ -262,11 +269,21 @@ class MixBuilder:
             drawn[kind] += 1
         return lines, drawn
 
+    def raw_scenario(self, name: str) -> list[str]:
+        """A saturation scenario of the raw yardsticks: the project's requests without the /api/v1 prefix."""
+        if name == "noop":
+            return [line("GET", "/noop")]
+        if name == "cached_job_detail":
+            return [line("GET", f"/cached/jobs/{job}") for job, _ in self.data.hot_jobs[:1000]]
+        return [entry.replace(f"\t{API}/", "\t/", 1) for entry in self.scenario(name)]
+
     def scenario(self, name: str) -> list[str]:
         """The request file of one saturation scenario (reads only, rotated by every wrk thread)."""
         data = self.data
         if name == "noop":
             return [line("GET", "/health")]
+        if name == "reviews":
+            return [line("GET", f"{API}/users/{user}/reviews") for user in data.profiles[:1000]]
         if name == "job_detail":
             return [line("GET", f"{API}/jobs/{job}") for job, _ in data.hot_jobs[:1000]]
         if name == "search":

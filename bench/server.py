@@ -1,4 +1,5 @@
-"""The server under test: `marketplace serve` started the production way, its log, its cache namespace."""
+"""The servers under test: `marketplace serve` started the production way (alone, or several behind HAProxy),
+the raw yardsticks (bench/raw.py) served the same way, their logs, the cache namespace."""
 
 import math
 import os
@@ -11,7 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,64 +42,125 @@ def http_get(url: str, timeout: float = 5.0, headers: dict[str, str] | None = No
         return bytes(response.read())
 
 
-def pool_size(workers: int) -> int:
+def pool_size(processes: int) -> int:
     """Connections per process so that pool + overflow (as many again) covers its share of wrk's connections."""
-    return max(4, math.ceil(WRK_CONNECTIONS / workers / 2))
+    return max(4, math.ceil(WRK_CONNECTIONS / processes / 2))
 
 
-@contextmanager
-def serve(
-    database_url: str, redis_url: str, workers: int, cache: bool, namespace: str, log_path: Path
-) -> Iterator[str]:
-    """Run `marketplace serve` with production settings; yield its base URL; stop it (SIGTERM, then SIGKILL)."""
-    port = free_port()
+def app_env(database_url: str, redis_url: str, cache: bool, near: bool, namespace: str, pool: int) -> dict[str, str]:
+    """The environment of a production `marketplace serve` for the benchmark (no APP_* of the caller's)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
     env.update(
         APP_ENVIRONMENT="production",
         APP_SECRET_KEY=BENCH_SECRET,
         APP_DATABASE_URL=database_url,
         APP_CACHE_ENABLED="true" if cache else "false",
+        # The near-cache tier (issue #12); a build without it ignores the variable.
+        APP_CACHE_NEAR="true" if near else "false",
         APP_REDIS_URL=redis_url,
         APP_CACHE_NAMESPACE=namespace,
-        APP_DB_POOL_SIZE=str(pool_size(workers)),
+        APP_DB_POOL_SIZE=str(pool),
     )
-    command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--no-demo"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    base = f"http://127.0.0.1:{port}"
+    return env
+
+
+@contextmanager
+def process_on(
+    command: Sequence[str], env: dict[str, str], log_path: Path, ready: str, started_line: str | None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` in its own process group until `ready` (a loopback URL) answers; stop it afterwards
+    (SIGTERM, then SIGKILL of the group it started)."""
     with log_path.open("w") as log_file:
-        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            list(command), env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
-        wait_ready(base, process, workers, log_path)
-        yield base
+        wait_ready(ready, process, log_path, started_line)
+        yield process
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL of the process group this module started for it."""
+    if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the group this command started for the server
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], workers: int, log_path: Path) -> None:
-    """Until every worker has started and /health/ready answers 200 (bounded by READY_TIMEOUT_SECONDS)."""
+def serve_command(port: int, workers: int = 1) -> list[str]:
+    """`marketplace serve` on the loopback interface, without the demo data."""
+    command = [str(Path(sys.executable).parent / "marketplace"), "serve", "--no-demo"]
+    return [*command, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+
+
+@contextmanager
+def serve(
+    database_url: str, redis_url: str, cache: bool, near: bool, namespace: str, log_dir: Path, instances: int = 0
+) -> Iterator[str]:
+    """Run `marketplace serve` (1 worker) with production settings; yield the base URL to load.
+
+    instances 0: one server, loaded directly; N >= 1: N servers behind HAProxy (bench/balancer.py), over the
+    same database and Redis, each with its share of the connection pool."""
+    count = max(1, instances)
+    ports = [free_port() for _ in range(count)]
+    env = app_env(database_url, redis_url, cache, near, namespace, pool_size(count))
+    with ExitStack() as stack:
+        for index, port in enumerate(ports):
+            base = f"http://127.0.0.1:{port}"
+            log_path = log_dir / f"server-{index}.log"
+            stack.enter_context(
+                process_on(serve_command(port), env, log_path, base + "/health/ready", "Application startup complete.")
+            )
+        if instances == 0:
+            yield f"http://127.0.0.1:{ports[0]}"
+            return
+        from bench.balancer import balanced
+
+        yield stack.enter_context(balanced(ports, log_dir))
+
+
+@contextmanager
+def serve_raw(database_url: str, redis_url: str, namespace: str, log_path: Path) -> Iterator[str]:
+    """Run the raw yardsticks (bench/raw.py) as `marketplace serve` runs the project; yield the base URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("APP_", "RAW_"))}
+    env.update(
+        RAW_DATABASE_URL=database_url,
+        RAW_REDIS_URL=redis_url,
+        RAW_NAMESPACE=namespace,
+        RAW_SECRET_KEY=BENCH_SECRET,
+        RAW_POOL_SIZE=str(pool_size(1)),
+    )
+    command = [sys.executable, "-m", "bench.raw", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    with process_on(command, env, log_path, base + "/noop", "Application startup complete."):
+        yield base
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, started_line: str | None) -> None:
+    """Until the log shows `started_line` (if given) and `url` answers 200 (bounded by READY_TIMEOUT_SECONDS)."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        started = log_path.read_text().count("Application startup complete.")
-        if started >= workers:
+            raise SystemExit(f"{log_path.name}: exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        if started_line is None or started_line in log_path.read_text(errors="replace"):
             try:
-                http_get(base + "/health/ready", timeout=2)
+                http_get(url, timeout=2)
                 return
             except OSError:
                 pass
         time.sleep(0.25)
-    raise SystemExit(f"the server was not ready in {READY_TIMEOUT_SECONDS} s:\n{log_path.read_text()[-3000:]}")
+    raise SystemExit(f"{log_path.name}: not ready in {READY_TIMEOUT_SECONDS} s:\n{log_path.read_text()[-3000:]}")
 
 
-def server_problems(log_path: Path) -> dict[str, Any]:
-    """Errors in the server's log: tracebacks, error lines, pool timeouts (no access log is written)."""
-    lines = log_path.read_text(errors="replace").splitlines()
+def server_problems(log_dir: Path) -> dict[str, Any]:
+    """Errors in the servers' logs: tracebacks, error lines, pool timeouts (no access log is written)."""
+    lines = [text for path in sorted(log_dir.glob("*.log")) for text in path.read_text(errors="replace").splitlines()]
     errors = [text for text in lines if re.search(r"ERROR|Traceback|Exception|QueuePool limit|TimeoutError", text)]
     return {"error_lines": len(errors), "examples": errors[:5]}
 

@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from bench.balancer import haproxy_binary
 from bench.metrics import hit_rate
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "mix.lua"
@@ -90,11 +91,19 @@ def tool_versions() -> dict[str, str]:
             ["dpkg-query", "-W", "-f=${Version}", "hey"], capture_output=True, text=True, timeout=10
         )
         hey += f" {package.stdout.strip()}" if package.returncode == 0 else ""
-    return {"wrk": (wrk.stdout + wrk.stderr).splitlines()[0].strip(), "hey": hey}
+    versions = {"wrk": (wrk.stdout + wrk.stderr).splitlines()[0].strip(), "hey": hey}
+    binary = haproxy_binary()
+    if binary:
+        banner = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=10).stdout.splitlines()
+        versions["haproxy"] = " ".join(banner[0].split()[:3]) if banner else "haproxy"
+    return versions
 
 
-def check_tools() -> None:
-    """Stop with the install command if wrk or hey is missing (nothing is installed silently)."""
+def check_tools(haproxy: bool = False) -> None:
+    """Stop with the install command if wrk, hey or (when wanted) haproxy is missing (nothing is installed
+    silently)."""
     missing = [tool for tool in ("wrk", "hey") if shutil.which(tool) is None]
+    if haproxy and haproxy_binary() is None:
+        missing.append("haproxy")
     if missing:
-        raise SystemExit(f"{' and '.join(missing)} not found: install with `apt-get install -y wrk hey`")
+        raise SystemExit(f"{' and '.join(missing)} not found: install with `apt-get install -y {' '.join(missing)}`")
