@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.cache import Metrics, build_cache, namespace_of
+from app.cache import ConsistencyTokenMiddleware, Metrics, build_cache, namespace_of
 from app.cache.decorator import scope_errors
 from app.db import create_engine, create_sessionmaker, database_identity, database_url
 from app.deps import get_optional_principal, get_principal
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
         app.state.resources = state
         await state.live.start()
+        await state.cache.start()  # the near tier's subscription to the invalidation broadcast
         try:
             yield
         finally:
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # Added innermost first: a request meets the security headers, then observability (which renders an
     # unexpected error's 500, so that answer gets both), then the body limit.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ConsistencyTokenMiddleware)  # a write's response carries its consistency token
     install_observability(app, registry, settings)
     app.add_middleware(ResponseHeadersMiddleware)
     install_error_handlers(app)

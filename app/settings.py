@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # Consecutive cache failures that open the circuit breaker, and how long it stays open.
     cache_breaker_threshold: int = Field(default=3, ge=1)
     cache_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
+    # The near tier: public entries kept in the process, in front of Redis, invalidated by a Redis pub/sub
+    # broadcast (docs/caching.md). It needs Redis: without APP_REDIS_URL there is no near tier.
+    cache_near: bool = True
+    cache_near_size: int = Field(default=4096, ge=1, le=1_000_000)  # entries
     data_dir: Path = Path(".data")
 
     # Empty: a random key kept in `data_dir/secret_key` (the test suite alone uses the public DEV_SECRET).

@@ -298,6 +298,10 @@ async def test_a_redis_stopped_mid_run_serves_from_the_database_and_opens_the_br
 
         process.kill()
         await asyncio.to_thread(process.wait)
+        near = cache.near
+        assert near is not None  # on by default with Redis: its subscription ends with Redis, and it empties
+        await wait_until(lambda: not near.live)
+        assert len(near) == 0
         for _ in range(healthy.cache_breaker_threshold):
             assert await read_job(http, job["id"], "BYPASS", "Outlives its Redis") < REQUEST_BUDGET
         assert cache.breaker.is_open

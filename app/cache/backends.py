@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 # A new stamp's TTL until an entry is stored with it: longer than a handler runs (a slower one's fill is
 # refused, which only costs a miss).
 STAMP_PENDING_SECONDS = 60
+# The invalidation sequence counter lives this long after the last invalidation (every key expires); a new
+# one starts above every number the old one gave.
+SEQUENCE_TTL_SECONDS = 86400
 
 
 def checksum(stamps: list[bytes]) -> bytes:
@@ -69,7 +72,8 @@ class CacheBackend(ABC):
         """Delete the stamps a snapshot created, those still holding the value it gave them."""
 
     @abstractmethod
-    async def invalidate(self, stamp_keys: list[str]) -> None: ...
+    async def invalidate(self, stamp_keys: list[str]) -> int | None:
+        """Delete the stamps; a backend that broadcasts the invalidation returns the broadcast's sequence."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -137,9 +141,10 @@ class MemoryBackend(CacheBackend):
             if self._stamp(key) == value:
                 del self._stamps[key]
 
-    async def invalidate(self, stamp_keys: list[str]) -> None:
+    async def invalidate(self, stamp_keys: list[str]) -> int | None:
         for key in stamp_keys:
             self._stamps.pop(key, None)
+        return None
 
 
 # KEYS: stamps; ARGV: a new value for each, then the pending TTL. Returns {stamps, indexes of those created}.
@@ -165,6 +170,28 @@ for i = 2, #KEYS do
   if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
+"""
+
+# KEYS: stamps, then the sequence key; ARGV: the channel, the counter's TTL, the clock in microseconds, then
+# the tags. Deletes the stamps, takes the next sequence number and publishes `<seq> <tag> <tag> ...` (the
+# near tiers of every process listen). A missing counter (expired, evicted, Redis restarted) starts again
+# from the clock, so the sequence never goes back (at fewer than a million invalidations a second; the
+# caller's clock, since Redis's TIME followed by PUBLISH in a script was measured to leak memory in Redis
+# 7.0). Numbers stay below 2^53 (exact in Lua); '%.0f' because Lua would print them as 1.7e+15.
+_INVALIDATE = """
+local n = #KEYS - 1
+redis.call('UNLINK', unpack(KEYS, 1, n))
+local counter = KEYS[#KEYS]
+local seq
+if redis.call('EXISTS', counter) == 1 then
+  seq = redis.call('INCR', counter)
+else
+  seq = tonumber(ARGV[3])
+  redis.call('SET', counter, ARGV[3])
+end
+redis.call('EXPIRE', counter, ARGV[2])
+redis.call('PUBLISH', ARGV[1], string.format('%.0f', seq) .. ' ' .. table.concat(ARGV, ' ', 4))
+return seq
 """
 
 # KEYS: stamps a snapshot created; ARGV: the values it gave them. Deletes those still holding them.
@@ -201,14 +228,28 @@ def fail_fast_client(url: str, timeout_seconds: float, max_connections: int) -> 
     return Redis.from_pool(pool)
 
 
-class RedisBackend(CacheBackend):
-    """Redis backend. All keys share the hash tag `{mp}` so the scripts touch one cluster slot."""
+def broadcast_channel(prefix: str) -> str:
+    """The pub/sub channel of the invalidations of the keys under `prefix` (a channel is not a key: no slot)."""
+    return f"{prefix}:invalidations"
 
-    def __init__(self, url: str, timeout_seconds: float) -> None:
+
+def sequence_key(prefix: str) -> str:
+    return f"{prefix}:seq"
+
+
+class RedisBackend(CacheBackend):
+    """Redis backend. All keys share the hash tag `{mp}` so the scripts touch one cluster slot.
+
+    With `prefix` (the cache's key prefix), every invalidation is also broadcast (see _INVALIDATE).
+    """
+
+    def __init__(self, url: str, timeout_seconds: float, *, prefix: str | None = None) -> None:
         self.client = fail_fast_client(url, timeout_seconds, max_connections=16)
         self._snapshot = self.client.register_script(_SNAPSHOT)
         self._fill = self.client.register_script(_FILL)
         self._release = self.client.register_script(_RELEASE)
+        self._invalidate = self.client.register_script(_INVALIDATE)
+        self.prefix = prefix
 
     async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
         raw, *stamps = await self.client.mget([entry_key, *stamp_keys])
@@ -228,8 +269,17 @@ class RedisBackend(CacheBackend):
     async def release(self, created: dict[str, bytes]) -> None:
         await self._release(keys=list(created), args=list(created.values()))
 
-    async def invalidate(self, stamp_keys: list[str]) -> None:
-        await self.client.unlink(*stamp_keys)
+    async def invalidate(self, stamp_keys: list[str]) -> int | None:
+        if self.prefix is None:
+            await self.client.unlink(*stamp_keys)
+            return None
+        stamps = f"{self.prefix}:t:"
+        names = [key.removeprefix(stamps) for key in stamp_keys]
+        seq = await self._invalidate(
+            keys=[*stamp_keys, sequence_key(self.prefix)],
+            args=[broadcast_channel(self.prefix), SEQUENCE_TTL_SECONDS, time.time_ns() // 1000, *names],
+        )
+        return int(seq)
 
     async def close(self) -> None:
         await self.client.aclose()

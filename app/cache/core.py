@@ -6,11 +6,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from app.cache import tags as tag
 from app.cache.backends import CacheBackend, Lookup
 from app.cache.metrics import Metrics
+from app.cache.near import NearCache, Subscriber
 
 log = logging.getLogger("app.cache")
 T = TypeVar("T")
@@ -66,16 +67,35 @@ class Cache:
         namespace: str = "mp",
         timeout: float = 0.1,
         breaker: Breaker | None = None,
+        near: NearCache | None = None,
+        subscriber: Subscriber | None = None,
     ) -> None:
         # `{namespace}` is a Redis Cluster hash tag: every key lands in one slot, so scripts see them all.
-        self.prefix = "{" + namespace + "}"
+        self.prefix = prefix_of(namespace)
         self.backend = backend
         self.metrics = metrics
         self.timeout = timeout
         self.breaker = breaker or Breaker()
+        # The in-process tier of public entries (app/cache/near.py), kept current by `subscriber`.
+        self.near = near
+        self.subscriber = subscriber
+        if near is not None:
+            metrics.watch_near(near)
         # Invalidations that failed: answered by a global flush before the backend is trusted again.
         self.flush_pending = False
         self._flights: dict[str, Flight] = {}
+        # Per-route constants of the decorator (app.cache.decorator.RoutePlan), built on a route's first request.
+        self.plans: dict[int, Any] = {}
+        self._all_stamp = self.stamp_key(tag.ALL)
+
+    @property
+    def all_stamp(self) -> str:
+        return self._all_stamp
+
+    def near_usable(self) -> bool:
+        """The near tier serves and stores only while subscribed and while Redis answers."""
+        near = self.near
+        return near is not None and near.live and self.breaker.allows()
 
     def stamp_key(self, tag_name: str) -> str:
         return f"{self.prefix}:t:{tag_name}"
@@ -93,13 +113,17 @@ class Cache:
             # asyncio.timeout, not wait_for: no extra task per operation on the hot path.
             async with asyncio.timeout(self.timeout):
                 if self.flush_pending:
-                    await backend.invalidate([self.stamp_key(tag.ALL)])
+                    await backend.invalidate([self._all_stamp])  # broadcast too: every near tier empties
+                    if self.near is not None:
+                        self.near.clear()
                     self.flush_pending = False
                     log.warning("cache backend is back: flushed every entry (missed invalidations)")
                 result = await make(backend)
         except Exception as exc:  # any backend trouble: count it and fail open
             self.metrics.redis_errors.labels(operation).inc()
             self.breaker.failure()
+            if self.near is not None and self.breaker.is_open:
+                self.near.clear()  # broadcasts may be missed meanwhile: start afresh when Redis is back
             raise BackendDown(str(exc)) from exc
         self.breaker.success()
         return result
@@ -108,15 +132,22 @@ class Cache:
         try:
             found: Lookup = await self._call("lookup", lambda backend: backend.lookup(key, stamps))
         except BackendDown:
-            self.metrics.lookups.labels(route, "bypass").inc()
+            self.metrics.lookup(route, "bypass").inc()
             return "bypass", None
-        self.metrics.lookups.labels(route, "hit" if found.entry is not None else "miss").inc()
+        self.metrics.lookup(route, "hit" if found.entry is not None else "miss").inc()
         return ("hit", found.entry) if found.entry is not None else ("miss", None)
 
     async def compute(
-        self, route: str, key: str, stamps: list[str], ttl: int, produce: Callable[[], Awaitable[bytes]]
+        self,
+        route: str,
+        key: str,
+        stamps: list[str],
+        ttl: int,
+        produce: Callable[[], Awaitable[bytes]],
+        stored: Callable[[bytes], None] | None = None,
     ) -> tuple[Outcome, bytes]:
-        """On a miss: run `produce` once per process per key, and store its bytes if still fresh."""
+        """On a miss: run `produce` once per process per key, and store its bytes if still fresh (then call
+        `stored` with them)."""
         flight = self._flights.get(key)
         if flight is not None:
             await flight.done.wait()
@@ -134,15 +165,17 @@ class Cache:
             try:
                 payload = await produce()
                 try:
-                    stored = await self._call(
+                    accepted = await self._call(
                         "fill", lambda backend: backend.fill(key, stamps, snapshot.checksum, payload, ttl)
                     )
                 except BackendDown:
-                    self.metrics.fills.labels(route, "error").inc()
+                    self.metrics.fill(route, "error").inc()
                     return "miss", payload
-                self.metrics.fills.labels(route, "stored" if stored else "stale").inc()
-                if stored:
+                self.metrics.fill(route, "stored" if accepted else "stale").inc()
+                if accepted:
                     flight.payload = payload
+                    if stored is not None:
+                        stored(payload)
                 return "miss", payload
             finally:
                 if flight.payload is None and snapshot.created:
@@ -156,17 +189,32 @@ class Cache:
         with contextlib.suppress(BackendDown):  # else they expire after STAMP_PENDING_SECONDS
             await self._call("release", lambda backend: backend.release(created))
 
-    async def invalidate(self, route: str, names: set[str]) -> None:
-        """Bust tags after a commit. A failure never fails the write: it schedules a global flush."""
+    async def invalidate(self, route: str, names: set[str]) -> int | None:
+        """Bust tags after a commit; returns the broadcast's sequence number (the write's consistency token)
+        when there is one. A failure never fails the write: it schedules a global flush."""
         if not names or self.backend is None:
-            return
+            return None
+        if self.near is not None:
+            self.near.drop(names)  # our own near entries go at once, before the broadcast comes back
         self.metrics.invalidations.labels(route).inc(len(names))
         try:
             stamps = [self.stamp_key(n) for n in sorted(names)]
-            await self._call("invalidate", lambda backend: backend.invalidate(stamps))
+            return await self._call("invalidate", lambda backend: backend.invalidate(stamps))
         except BackendDown:
             self.flush_pending = True
+            return None
+
+    async def start(self) -> None:
+        """Start listening for invalidation broadcasts (the lifespan calls it)."""
+        if self.subscriber is not None:
+            await self.subscriber.start()
 
     async def close(self) -> None:
+        if self.subscriber is not None:
+            await self.subscriber.close()
         if self.backend is not None:
             await self.backend.close()
+
+
+def prefix_of(namespace: str) -> str:
+    return "{" + namespace + "}"

@@ -1,12 +1,16 @@
 """`@cached`: the response cache on a read endpoint (scope, TTL, tags), with ETag/304 and X-Cache.
 
 Authorization stays in the route's dependencies, which FastAPI runs on every request, HIT or MISS.
+
+The HIT path does what it must and nothing more: the key is built from the validated values in an order
+fixed per route, an entry is stored as its strong ETag + the body (both made once, at fill time) and served
+as it is, with headers prepared per route; public entries may come from the near tier without any Redis
+round trip (app/cache/near.py).
 """
 
 import functools
 import hashlib
 import inspect
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol, get_args, get_origin, get_type_hints
@@ -17,13 +21,16 @@ from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
-from app.cache import tags as tag
+from app.cache.consistency import presented_token
 from app.cache.core import Cache
 from app.security import Principal
 
 Scope = Literal["public", "private", "viewer"]
 Params = dict[str, Any]
-SCHEMA_VERSION = "1"  # bump when response shapes change, so old entries are never served
+# Bump when response shapes or the stored format change, so old entries are never served.
+# 2: an entry is the ETag + the body.
+SCHEMA_VERSION = "2"
+ETAG_LENGTH = 34  # '"' + 32 hex + '"'
 
 
 class HoldsCache(Protocol):
@@ -81,6 +88,91 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(c == "*" or c.removeprefix("W/") == etag for c in candidates)
 
 
+class Stored:
+    """A cached body with its ETag, as stored (`payload`: the ETag, then the body) and as served."""
+
+    __slots__ = ("body", "etag", "length")
+
+    def __init__(self, etag: bytes, body: bytes) -> None:
+        self.etag = etag
+        self.body = body
+        self.length = str(len(body)).encode()
+
+    @classmethod
+    def of_body(cls, body: bytes) -> "Stored":
+        """A body just rendered: its ETag is computed here, once, and stored with it."""
+        return cls(strong_etag(body).encode(), body)
+
+    @classmethod
+    def of_payload(cls, payload: bytes) -> "Stored":
+        return cls(payload[:ETAG_LENGTH], payload[ETAG_LENGTH:])
+
+    @property
+    def payload(self) -> bytes:
+        return self.etag + self.body
+
+
+class CachedResponse(Response):
+    """A response whose body and headers are ready (Response.__init__ would render and re-derive them)."""
+
+    def __init__(self, status_code: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = headers
+
+
+_HEADERS: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    # Revalidate every time (cheap with the ETag): a client never trusts a copy older than a write.
+    "public": ((b"cache-control", b"public, no-cache"),),
+    "private": ((b"cache-control", b"private, no-cache"), (b"vary", b"Authorization")),
+}
+_JSON = (b"content-type", b"application/json")
+_X_CACHE = {"HIT": (b"x-cache", b"HIT"), "MISS": (b"x-cache", b"MISS"), "BYPASS": (b"x-cache", b"BYPASS")}
+
+
+def _header(request: Request, name: bytes) -> bytes | None:
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def respond(request: Request, stored: Stored, x_cache: str, scope: Scope) -> Response:
+    """The stored bytes and ETag as they are, or a 304 when If-None-Match matches them."""
+    scoped = _HEADERS["public" if scope == "public" else "private"]
+    condition = _header(request, b"if-none-match")
+    if condition is not None and etag_matches(condition.decode("latin-1"), stored.etag.decode("latin-1")):
+        return CachedResponse(304, b"", [(b"etag", stored.etag), _X_CACHE[x_cache], *scoped])
+    headers = [(b"content-length", stored.length), _JSON, (b"etag", stored.etag), _X_CACHE[x_cache], *scoped]
+    return CachedResponse(200, stored.body, headers)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """What a cached route's requests share, made on its first request (the template is known only then)."""
+
+    template: str  # the route template: the metrics label, and part of the key
+    names: tuple[str, ...]  # the parameters that enter the key, in a fixed (sorted) order
+    head: str  # the start of every key's canonical text
+    near: bool  # public, and the cache has a near tier
+
+
+def _plan(cache: Cache, request: Request, declared: list[str], scope: Scope) -> RoutePlan:
+    route = request.scope["route"]
+    plan: RoutePlan | None = cache.plans.get(id(route))  # routes live as long as the app, and so does its cache
+    if plan is None:
+        # Validated values only (`/jobs/02` is `/jobs/2`): a path parameter's value is the endpoint's
+        # argument of that name (a startup check, `scope_errors`, makes sure there is one).
+        names = tuple(sorted({*route.param_convertors, *declared}))
+        template = route.path
+        plan = RoutePlan(
+            template, names, f"{SCHEMA_VERSION}\x1f{template}\x1f", scope == "public" and cache.near is not None
+        )
+        cache.plans[id(route)] = plan
+    return plan
+
+
 def cached(
     *,
     scope: Scope,
@@ -107,51 +199,66 @@ def cached(
 
         async def wrapper(*args: Any, cache_request: Request, **kwargs: Any) -> Response:
             cache = cache_of(cache_request)
-            route = cache_request.scope["route"].path
-            # Validated values only (`/jobs/02` is `/jobs/2`): a path parameter's value is the endpoint's
-            # argument of that name (a startup check, `scope_errors`, makes sure there is one).
-            params: Params = {n: kwargs[n] for n in (*cache_request.path_params, *declared) if n in kwargs}
-            principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
-            if scope == "private":
-                assert principal is not None, "a private cached route must require authentication"
-                identity = f"user:{principal.id}"
-            elif scope == "viewer":
-                assert viewer is not None
-                identity = viewer(params, principal)
+            plan = _plan(cache, cache_request, declared, scope)
+            # Every declared parameter is a keyword argument (FastAPI passes them all), so is every path one.
+            values = tuple([kwargs[name] for name in plan.names])
+            if scope == "public":
+                principal, identity = None, ""
             else:
-                identity = ""
-            canonical = json.dumps([SCHEMA_VERSION, route, identity, params], sort_keys=True, default=str)
-            key = cache.entry_key(hashlib.sha256(canonical.encode()).hexdigest())
-            stamps = [cache.stamp_key(name) for name in dict.fromkeys([*tags(params, principal), tag.ALL])]
+                principal = next((v for v in kwargs.values() if isinstance(v, Principal)), None)
+                if scope == "private":
+                    assert principal is not None, "a private cached route must require authentication"
+                    identity = f"user:{principal.id}"
+                else:
+                    assert viewer is not None
+                    identity = viewer(dict(zip(plan.names, values, strict=True)), principal)
+            # repr of validated values (ints, strings, enums, lists of them, None) is canonical and the same
+            # in every process; the parameters come in one order, so the query string's order never matters.
+            canonical = f"{plan.head}{identity}\x1f{values!r}"
+            key = cache.entry_key(hashlib.sha256(canonical.encode()).hexdigest()[:40])
+
+            near = cache.near if plan.near and cache.near_usable() else None
+            snapshot = (0, 0)
+            if near is not None:
+                found: Stored | None = near.get(key)
+                if found is not None and presented_token(cache_request.scope) <= near.applied:
+                    cache.metrics.near_lookup(plan.template, "hit").inc()
+                    cache.metrics.lookup(plan.template, "hit").inc()
+                    return respond(cache_request, found, "HIT", scope)
+                # A client whose write this process has not applied yet reads Redis, which is current.
+                cache.metrics.near_lookup(plan.template, "miss" if found is None else "skip").inc()
+                snapshot = near.snapshot()  # before Redis is read: a drop from now on refuses the entry
+
+            params = dict(zip(plan.names, values, strict=True))
+            names = dict.fromkeys(tags(params, principal))
+            stamps = [*(cache.stamp_key(name) for name in names), cache.all_stamp]
+
+            outcome, payload = await cache.lookup(plan.template, key, stamps)
+            if payload is not None:
+                stored = Stored.of_payload(payload)
+                if near is not None:
+                    near.put(key, stored, frozenset(names), snapshot)
+                return respond(cache_request, stored, "HIT", scope)
+
+            fresh: list[Stored] = []
 
             async def produce() -> bytes:
-                return adapter.dump_json(await func(*args, **kwargs))
+                made = Stored.of_body(adapter.dump_json(await func(*args, **kwargs)))
+                fresh.append(made)
+                return made.payload
 
-            outcome, body = await cache.lookup(route, key, stamps)
-            if body is None:
-                outcome, body = await cache.compute(route, key, stamps, ttl, produce)
-            return _respond(cache_request, body, outcome.upper(), scope)
+            def accepted(payload: bytes) -> None:  # Redis took the fill as fresh: so may the near tier
+                if near is not None and fresh:
+                    near.put(key, fresh[0], frozenset(names), snapshot)
+
+            outcome, payload = await cache.compute(plan.template, key, stamps, ttl, produce, accepted)
+            return respond(cache_request, fresh[0] if fresh else Stored.of_payload(payload), outcome.upper(), scope)
 
         wrapped = with_request_parameter(func, wrapper, returns=Response)
         wrapped.cache_spec = CacheSpec(scope, ttl, tags, viewer)  # type: ignore[attr-defined]
         return wrapped
 
     return decorate
-
-
-def _respond(request: Request, body: bytes, x_cache: str, scope: Scope) -> Response:
-    etag = strong_etag(body)
-    headers = {
-        "ETag": etag,
-        "X-Cache": x_cache,
-        # Revalidate every time (cheap with the ETag): a client never trusts a copy older than a write.
-        "Cache-Control": "public, no-cache" if scope == "public" else "private, no-cache",
-    }
-    if scope != "public":
-        headers["Vary"] = "Authorization"
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type="application/json", headers=headers)
 
 
 def api_routes(routes: list[Any]) -> list[APIRoute]:

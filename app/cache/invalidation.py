@@ -3,7 +3,8 @@
 The tags come from the write's path parameters, its caller and what it returned: the response body,
 optionally wrapped in an app.changes.Change naming the other rows the write touched (sent without the
 wrapper). They go to the unit of work's "after commit" hook: invalidated right after the commit succeeds and
-before the response is sent; a rollback invalidates nothing.
+before the response is sent; a rollback invalidates nothing. The response then carries the invalidation's
+sequence number as its consistency token (app/cache/consistency.py).
 """
 
 from collections.abc import Awaitable, Callable, Iterable
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
+from app.cache.consistency import record_token
 from app.cache.decorator import cache_of, with_request_parameter
 from app.changes import Change
 from app.security import Principal
@@ -62,7 +64,9 @@ def invalidates(tags: WriteTags) -> Callable[[Callable[..., Awaitable[Any]]], Ca
                     cache, route = cache_of(cache_request), cache_request.scope["route"].path
 
                     async def invalidate() -> None:
-                        await cache.invalidate(route, uow.info.pop(_PENDING, set()))
+                        seq = await cache.invalidate(route, uow.info.pop(_PENDING, set()))
+                        if seq is not None:  # the response tells its client (app/cache/consistency.py)
+                            record_token(cache_request.scope, seq)
 
                     uow.after_commit(invalidate)
                 pending.update(names)
