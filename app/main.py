@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.cache import ConsistencyTokenMiddleware, Metrics, build_cache, namespace_of
+from app.cache import ConsistencyTokenMiddleware, Metrics, NearDoor, build_cache, namespace_of
 from app.cache.decorator import scope_errors
 from app.db import create_engine, create_sessionmaker, database_identity, database_url
 from app.deps import get_optional_principal, get_principal
@@ -98,7 +98,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     configure_logging(settings.log_format)
     # Added innermost first: a request meets the security headers, then observability (which renders an
-    # unexpected error's 500, so that answer gets both), then the body limit.
+    # unexpected error's 500, so that answer gets both), then the body limit. Innermost, NearDoor answers a
+    # public near-tier HIT before routing and dependencies (app/cache/decorator.py).
+    app.add_middleware(NearDoor)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ConsistencyTokenMiddleware)  # a write's response carries its consistency token
     install_observability(app, registry, settings)

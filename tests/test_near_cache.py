@@ -31,6 +31,7 @@ from app.cache.consistency import TOKEN_COOKIE, TOKEN_HEADER
 from app.cache.core import Cache
 from app.cache.near import NearCache
 from app.db import UnitOfWork
+from app.deps import get_session
 from app.settings import Settings
 from app.state import app_state
 from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables, started_app
@@ -190,6 +191,47 @@ async def test_a_near_hit_makes_no_redis_round_trip(
         assert gauge(app, "cache_near_entries") == 1
         assert gauge(app, "cache_near_applied_sequence") == near_of(app).applied > 0
         assert gauge(app, "cache_near_subscribed") == 1
+
+
+async def test_a_near_hit_of_a_url_seen_before_is_served_before_routing_and_dependencies(
+    near_settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[UnitOfWork]
+) -> None:
+    """NearDoor: a URL the route answered before is served from the near tier without running the route's
+    dependencies; a URL it has not answered (another query string) still goes through them."""
+    async with instance(near_settings, engine, sessionmaker) as (app, http):
+        owner = await register(http, "client")
+        job = await post_job(http, owner, title="At the door")
+        url = f"{API}/jobs/{job['id']}"
+        served = await warm(app, http, url)
+
+        async def no_session() -> AsyncIterator[None]:
+            raise RuntimeError("the route's dependencies ran")
+            yield
+
+        app.dependency_overrides[get_session] = no_session
+        try:
+            hit = await get(http, url)
+            assert (hit.headers["X-Cache"], hit.content, hit.headers["ETag"]) == (
+                "HIT",
+                served.content,
+                served.headers["ETag"],
+            )
+            assert hit.headers["X-Request-ID"] and hit.headers["X-Content-Type-Options"] == "nosniff"
+            unseen = await http.get(f"{url}?unseen=1")  # not answered before: routed, so the override runs
+            assert unseen.status_code == 500
+        finally:
+            app.dependency_overrides.clear()
+
+        # the door never serves what an invalidation dropped, nor past a newer consistency token
+        written = await rename(http, owner, job["id"], "Renamed at the door")
+        after = await get(http, url)
+        assert (after.headers["X-Cache"], after.json()["title"]) != ("HIT", "At the door")
+        assert after.json()["title"] == "Renamed at the door"
+        await warm(app, http, url)
+        hits = near_hits(app)
+        newer = str(int(written.headers[TOKEN_HEADER]) + 1_000)
+        assert (await get(http, url, **{TOKEN_HEADER: newer})).json()["title"] == "Renamed at the door"
+        assert near_hits(app) == hits
 
 
 async def test_without_redis_there_is_no_near_tier(

@@ -5,7 +5,7 @@ import hashlib
 from app.cache.backends import CacheBackend, MemoryBackend, RedisBackend, broadcast_channel, sequence_key
 from app.cache.consistency import ConsistencyTokenMiddleware
 from app.cache.core import Breaker, Cache, prefix_of
-from app.cache.decorator import cached
+from app.cache.decorator import NearDoor, cached
 from app.cache.invalidation import WriteContext, invalidates
 from app.cache.metrics import Metrics
 from app.cache.near import NearCache, Subscriber
@@ -15,6 +15,7 @@ __all__ = [
     "Cache",
     "ConsistencyTokenMiddleware",
     "Metrics",
+    "NearDoor",
     "WriteContext",
     "build_cache",
     "cached",

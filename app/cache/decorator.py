@@ -131,17 +131,14 @@ _JSON = (b"content-type", b"application/json")
 _X_CACHE = {"HIT": (b"x-cache", b"HIT"), "MISS": (b"x-cache", b"MISS"), "BYPASS": (b"x-cache", b"BYPASS")}
 
 
-def _header(request: Request, name: bytes) -> bytes | None:
-    for key, value in request.scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
 def respond(request: Request, stored: Stored, x_cache: str, scope: Scope) -> Response:
     """The stored bytes and ETag as they are, or a 304 when If-None-Match matches them."""
+    return _respond(request.scope["headers"], stored, x_cache, scope)
+
+
+def _respond(request_headers: list[tuple[bytes, bytes]], stored: Stored, x_cache: str, scope: Scope) -> Response:
     scoped = _HEADERS["public" if scope == "public" else "private"]
-    condition = _header(request, b"if-none-match")
+    condition = next((value for key, value in request_headers if key == b"if-none-match"), None)
     if condition is not None and etag_matches(condition.decode("latin-1"), stored.etag.decode("latin-1")):
         return CachedResponse(304, b"", [(b"etag", stored.etag), _X_CACHE[x_cache], *scoped])
     headers = [(b"content-length", stored.length), _JSON, (b"etag", stored.etag), _X_CACHE[x_cache], *scoped]
@@ -156,6 +153,7 @@ class RoutePlan:
     names: tuple[str, ...]  # the parameters that enter the key, in a fixed (sorted) order
     head: str  # the start of every key's canonical text
     near: bool  # public, and the cache has a near tier
+    door: bool  # near, and the route has no dependencies of its own (limits): NearDoor may serve its HITs
 
 
 def _plan(cache: Cache, request: Request, declared: list[str], scope: Scope) -> RoutePlan:
@@ -166,9 +164,8 @@ def _plan(cache: Cache, request: Request, declared: list[str], scope: Scope) -> 
         # argument of that name (a startup check, `scope_errors`, makes sure there is one).
         names = tuple(sorted({*route.param_convertors, *declared}))
         template = route.path
-        plan = RoutePlan(
-            template, names, f"{SCHEMA_VERSION}\x1f{template}\x1f", scope == "public" and cache.near is not None
-        )
+        near = scope == "public" and cache.near is not None
+        plan = RoutePlan(template, names, f"{SCHEMA_VERSION}\x1f{template}\x1f", near, near and not route.dependencies)
         cache.plans[id(route)] = plan
     return plan
 
@@ -219,6 +216,8 @@ def cached(
 
             near = cache.near if plan.near and cache.near_usable() else None
             snapshot = (0, 0)
+            if plan.door:  # this URL's near HITs may be served by NearDoor from now on, before routing
+                cache.near.door.remember(cache_request.scope, key, plan.template)  # type: ignore[union-attr]
             if near is not None:
                 found: Stored | None = near.get(key)
                 if found is not None and presented_token(cache_request.scope) <= near.applied:
@@ -308,3 +307,31 @@ def scope_errors(routes: list[Any], *, optional: Callable[..., Any], required: C
         if spec.scope == "viewer" and not knows_caller:
             errors.append(f"{route.path}: viewer-scoped but never looks at the caller")
     return errors
+
+
+class NearDoor:
+    """Serves a near-tier HIT of a public route before routing, validation and dependencies run.
+
+    Only for a GET of a URL the route itself answered before (`Door`: the same URL, so the same validated
+    parameters and key), while the near tier is usable, and unless the request presents a consistency
+    token newer than what this process applied (then the route runs and reads Redis). Everything else, and
+    every miss, goes on to the app. It sits inside the middlewares that log, count and add headers.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            holder: HoldsCache | None = getattr(scope["app"].state, "resources", None)
+            cache = holder.cache if holder is not None else None
+            if cache is not None and cache.near is not None and cache.near_usable():
+                alias = cache.near.door.find(scope)
+                found: Stored | None = cache.near.get(alias[0]) if alias is not None else None
+                if alias is not None and found is not None and presented_token(scope) <= cache.near.applied:
+                    _, template, scope["route"] = alias  # the route's template labels the request's metrics
+                    cache.metrics.near_lookup(template, "hit").inc()
+                    cache.metrics.lookup(template, "hit").inc()
+                    await _respond(scope["headers"], found, "HIT", "public")(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

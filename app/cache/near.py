@@ -20,6 +20,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,30 @@ class NearEntry:
 Snapshot = tuple[int, int]  # (epoch, drops): what `put` compares with
 
 
+class Door:
+    """The URLs (path and query string, as sent) whose public entry is known: URL -> (key, route template).
+
+    The same URL always validates to the same parameters, hence the same key, so an alias never goes stale;
+    whether its entry is still in the near tier is asked on every use. Bounded like the near tier (LRU).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._urls: OrderedDict[tuple[str, bytes], tuple[str, str, Any]] = OrderedDict()
+
+    def remember(self, scope: MutableMapping[str, Any], key: str, template: str) -> None:
+        if scope["method"] != "GET":
+            return
+        url = (scope["path"], scope["query_string"])
+        if url not in self._urls:
+            self._urls[url] = (key, template, scope["route"])
+            while len(self._urls) > self.size:
+                self._urls.popitem(last=False)
+
+    def find(self, scope: MutableMapping[str, Any]) -> tuple[str, str, Any] | None:
+        return self._urls.get((scope["path"], scope["query_string"]))
+
+
 class NearCache:
     """The LRU with a tag index. Synchronous: it runs on the event loop between awaits, so each method is atomic."""
 
@@ -56,6 +81,7 @@ class NearCache:
         self._entries: OrderedDict[str, NearEntry] = OrderedDict()
         self._by_tag: dict[str, set[str]] = {}
         self._recent: deque[tuple[int, frozenset[str]]] = deque(maxlen=RECENT_DROPS)
+        self.door = Door(size)  # the URLs whose entries app.cache.decorator.NearDoor may serve
 
     def __len__(self) -> int:
         return len(self._entries)
