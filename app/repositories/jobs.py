@@ -28,9 +28,9 @@ from app.repositories.base import Repository, SortKey
 from app.repositories.geo import distance_km, within_box
 
 JOB_READ_OPTIONS = (joinedload(Job.client), joinedload(Job.category), selectinload(Job.skills))
-# One job: its few skills joined into the same statement (at most 20 rows, one per skill). The selectinload
-# of a list (one IN query for a page of jobs) cost a second statement and its machinery, about 1 ms of CPU
-# of the detail's 2.4 (measured: docs/performance.md, "Profile of the read path").
+# One job, as a write's answer reloads it: its few skills joined into the same statement (at most 20 rows,
+# one per skill). The selectinload of a list (one IN query for a page of jobs) cost a second statement and its
+# machinery, about 1 ms of CPU of the detail's 2.4 (measured: docs/performance.md, "Profile of the read path").
 JOB_DETAIL_OPTIONS = (joinedload(Job.client), joinedload(Job.category), joinedload(Job.skills))
 
 
