@@ -640,7 +640,7 @@ async def test_a_hundred_concurrent_cold_requests_run_the_handler_once(
         owner = await register(http, "client")
         job = await post_job(http, owner)
         calls = 0
-        detail = JobRepository.get_detail
+        detail = JobRepository.get_detail_row
 
         async def counted(self: JobRepository, job_id: int) -> Any:
             nonlocal calls
@@ -648,7 +648,7 @@ async def test_a_hundred_concurrent_cold_requests_run_the_handler_once(
             await asyncio.sleep(0.1)  # the leader stays in flight while all 100 lookups answer
             return await detail(self, job_id)
 
-        monkeypatch.setattr(JobRepository, "get_detail", counted)
+        monkeypatch.setattr(JobRepository, "get_detail_row", counted)
         responses = await asyncio.gather(*(http.get(f"{API}/jobs/{job['id']}") for _ in range(100)))
         text = await metrics_text(http)
 
@@ -680,7 +680,7 @@ async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
         job = await post_job(http, owner, title="Before the write")
         url = f"{API}/jobs/{job['id']}"
         read, release = asyncio.Event(), asyncio.Event()
-        detail = JobRepository.get_detail
+        detail = JobRepository.get_detail_row
 
         async def paused(self: JobRepository, job_id: int) -> Any:
             row = await detail(self, job_id)
@@ -689,7 +689,7 @@ async def test_a_fill_computed_before_a_concurrent_write_is_not_stored(
                 await release.wait()
             return row
 
-        monkeypatch.setattr(JobRepository, "get_detail", paused)
+        monkeypatch.setattr(JobRepository, "get_detail_row", paused)
         reader = asyncio.create_task(http.get(url))
         await asyncio.wait_for(read.wait(), 10)
 

@@ -8,13 +8,17 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
+from pydantic import TypeAdapter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Job
+from app.models import Job, User
 from app.repositories.geo import EARTH_RADIUS_KM
+from app.repositories.jobs import JobRepository
+from app.schemas.jobs import JobRead
 from tests.conftest import StatementCounter
 from tests.factories import API, Actor, JobFactory, apply, assert_problem, completed_job, fund, hire, post_job, register
+from tests.shiftwork import schedule
 
 # 10 km due north of BERLIN (1 degree of latitude is ~111.195 km on the haversine sphere).
 BERLIN = (52.52, 13.40)
@@ -193,6 +197,29 @@ async def test_job_detail_is_the_same_for_every_caller(client: AsyncClient) -> N
     assert anonymous["applications_count"] == 1 and anonymous["openings"] == 2 and anonymous["hired_count"] == 0
     assert anonymous["status"] == "open" and anonymous["funded"] is True
     assert anonymous["total_cost_minor"] == job["total_cost_minor"]
+
+
+@pytest.mark.parametrize("shifts", [0, 3])
+async def test_the_detail_shows_byte_for_byte_what_the_loaded_job_shows(
+    client: AsyncClient, db: AsyncSession, shifts: int
+) -> None:
+    """GET /jobs/{id} reads one Core row (`JobRead.of_row`); every other view maps the ORM job (`JobRead.of`)."""
+    owner = await register(client, "client")
+    extra: dict[str, Any] = (
+        {"shifts": schedule(shifts)} if shifts else {"location": {"city": "Berlin", "lat": 52.52, "lng": 13.4}}
+    )
+    job = await post_job(client, owner, openings=2, skills=["plumbing", "painting"], **extra)
+    await fund(client, owner, job)
+    await db.execute(update(User).where(User.id == owner.id).values(rating_sum=14, rating_count=3))
+    await db.commit()
+
+    served = await client.get(f"{API}/jobs/{job['id']}")
+    loaded = await JobRepository(db).get_detail(job["id"])
+    assert loaded is not None
+    assert served.content == TypeAdapter(JobRead).dump_json(JobRead.of(loaded, "USD"))
+    view = served.json()
+    assert len(view["shifts"]) == shifts and view["client"]["rating_avg"] == 4.67 and view["funded"] is True
+    assert (view["location"] is None) == bool(shifts)
 
 
 async def test_missing_job_is_a_404_problem(client: AsyncClient) -> None:

@@ -1,10 +1,11 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    ColumnElement,
     Computed,
     DateTime,
     Float,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    literal_column,
     select,
     text,
     type_coerce,
@@ -60,6 +62,25 @@ class Shift(IdMixin, CreatedMixin, Base):
     @property
     def minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds()) // 60
+
+
+def schedule_of(job_id: ColumnElement[int]) -> ColumnElement[list[dict[str, Any]]]:
+    """The shifts of the job `job_id` names, as a JSONB array [{id, starts_at, ends_at}] (UTC, in order):
+    `Job.schedule`, and the same expression for Core selects of the jobs table."""
+    shifts = Shift.__table__.c
+    utc = {
+        "id": shifts.id,
+        "starts_at": func.timezone(literal_column("'UTC'"), shifts.starts_at),
+        "ends_at": func.timezone(literal_column("'UTC'"), shifts.ends_at),
+    }
+    item = func.jsonb_build_object(*(x for k, v in utc.items() for x in (literal_column(f"'{k}'"), v)))
+    aggregated = (
+        select(func.coalesce(func.jsonb_agg(aggregate_order_by(item, shifts.starts_at)), func.jsonb_build_array()))
+        .where(shifts.job_id == job_id)
+        .correlate_except(Shift.__table__)
+        .scalar_subquery()
+    )
+    return type_coerce(aggregated, JSONB)
 
 
 class Job(IdMixin, TimestampMixin, Base):
@@ -150,17 +171,8 @@ class Job(IdMixin, TimestampMixin, Base):
     def schedule(cls) -> Mapped[list[dict[str, Any]]]:
         """The shifts as JSON [{id, starts_at, ends_at}] (UTC), in the job's own row: every view of a job lists
         them without a query of their own, so the read endpoints keep their statement budgets."""
-        shift = {"id": Shift.id, "starts_at": Shift.starts_at, "ends_at": Shift.ends_at}
-        utc = {k: func.timezone("UTC", v) if k != "id" else v for k, v in shift.items()}
-        item = func.jsonb_build_object(*(x for k, v in utc.items() for x in (k, v)))
-        aggregated = (
-            select(func.coalesce(func.jsonb_agg(aggregate_order_by(item, Shift.starts_at)), func.jsonb_build_array()))
-            .where(Shift.job_id == cls.id)
-            .correlate_except(Shift)
-            .scalar_subquery()
-        )
         # Not expired by a flush of the job's own columns (shifts change only through writes that reload the job).
-        return column_property(type_coerce(aggregated, JSONB), expire_on_flush=False)
+        return column_property(schedule_of(cast("ColumnElement[int]", cls.id)), expire_on_flush=False)
 
     @property
     def funded(self) -> bool:

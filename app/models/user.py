@@ -32,6 +32,11 @@ user_skills = Table(
 )
 
 
+def rating_average(rating_sum: int, rating_count: int) -> float | None:
+    """A user's average rating, to two decimals (None before the first review)."""
+    return round(rating_sum / rating_count, 2) if rating_count else None
+
+
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -77,7 +82,7 @@ class User(IdMixin, TimestampMixin, Base):
 
     @property
     def rating_avg(self) -> float | None:
-        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+        return rating_average(self.rating_sum, self.rating_count)
 
     @property
     def reliability_score(self) -> float:

@@ -87,7 +87,7 @@ async def create_job(
 @router.get("/{job_id}", response_model=JobRead, operation_id="get_job", responses=problem_responses(404))
 @cached(scope="public", ttl=300, tags=lambda p, _: [t.job(p["job_id"])])
 async def get_job(job_id: Id, session: SessionDep, settings: SettingsDep) -> JobRead:
-    return JobRead.of(found(await JobRepository(session).get_detail(job_id), "Job", job_id), settings.currency)
+    return JobRead.of_row(found(await JobRepository(session).get_detail_row(job_id), "Job", job_id), settings.currency)
 
 
 @router.patch(

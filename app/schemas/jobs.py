@@ -1,4 +1,5 @@
 import itertools
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self
 
@@ -6,6 +7,7 @@ from pydantic import AfterValidator, Field, Strict, model_validator
 
 from app.models.enums import EscrowStatus, JobStatus, PayType
 from app.models.job import Job
+from app.models.user import rating_average
 from app.schemas.common import (
     AwareDatetime,
     CatalogItem,
@@ -171,6 +173,26 @@ class JobRead(_JobView):
     updated_at: datetime
     completed_at: datetime | None
     cancelled_at: datetime | None
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any], currency: str) -> Self:
+        """From `JobRepository.get_detail_row`'s plain row: what `of` shows of the loaded job, field by field."""
+        return cls.model_validate(
+            {
+                **row,
+                "currency": currency,
+                "category": {"id": row["category_id"], "slug": row["category_slug"], "name": row["category_name"]},
+                "location": {"city": row["city"], "lat": row["lat"], "lng": row["lng"]}
+                if row["lat"] is not None
+                else None,
+                "funded": row["escrow_status"] == EscrowStatus.held,
+                "client": {
+                    "id": row["client_id"],
+                    "full_name": row["client_full_name"],
+                    "rating_avg": rating_average(row["client_rating_sum"], row["client_rating_count"]),
+                },
+            }
+        )
 
 
 class JobSummary(Output):
