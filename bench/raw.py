@@ -10,7 +10,7 @@ raw asyncpg connections, outside any transaction, and writes the same JSON bytes
 (tests/test_bench_raw.py compares the bodies byte for byte with the project's on a seeded database):
 
 - `GET /noop`: a constant body; what the framework and the server cost;
-- `GET /jobs/{id}`: `GET /api/v1/jobs/{id}` (the job with its client, category and shifts; its skills);
+- `GET /jobs/{id}`: `GET /api/v1/jobs/{id}` (one statement: the job with its client, category, shifts and skills);
 - `GET /jobs?q=&near=&radius_km=`: the newest-first page of `GET /api/v1/jobs` with those filters (the
   search the benchmark sends), with its cursor to the next page;
 - `GET /users/{id}/reviews`: `GET /api/v1/users/{id}/reviews` (the user; their latest reviews received);
@@ -58,9 +58,15 @@ _VIEW = (
     f" c.id AS category_id, c.slug AS category_slug, c.name AS category_name, {_SHIFTS} AS shifts,"
     " u.id AS client_id, u.full_name AS client_name"
 )
+_SKILLS_JSON = (
+    "(SELECT coalesce(json_agg(json_build_object('id', s.id, 'slug', s.slug, 'name', s.name) ORDER BY s.slug),"
+    " '[]'::json) FROM job_skills js JOIN skills s ON s.id = js.skill_id WHERE js.job_id = j.id)"
+)
+# One statement, as the project's detail (app/repositories/jobs.py JOB_DETAIL): the skills ride in the row.
 JOB_DETAIL = (
-    f"SELECT {_VIEW}, j.hired_count, j.applications_count, j.escrow_status, j.updated_at, j.completed_at,"
-    " j.cancelled_at, u.rating_sum AS client_rating_sum, u.rating_count AS client_rating_count"
+    f"SELECT {_VIEW}, {_SKILLS_JSON} AS skills, j.hired_count, j.applications_count, j.escrow_status,"
+    " j.updated_at, j.completed_at, j.cancelled_at,"
+    " u.rating_sum AS client_rating_sum, u.rating_count AS client_rating_count"
     " FROM jobs j JOIN users u ON u.id = j.client_id JOIN categories c ON c.id = j.category_id WHERE j.id = $1"
 )
 SKILLS = (
@@ -271,8 +277,7 @@ def create_app(database_url: str, redis_url: str, namespace: str, secret: str, c
         row = await db.fetchrow(JOB_DETAIL, job_id)
         if row is None:
             return None
-        skills = [{"id": s["id"], "slug": s["slug"], "name": s["name"]} for s in await db.fetch(SKILLS, [job_id])]
-        return dumps(job_read(row, currency, skills))
+        return dumps(job_read(row, currency, json.loads(row["skills"])))
 
     @app.get("/noop")
     async def noop() -> Response:
