@@ -6,8 +6,8 @@ so a test picks which one serves a request:
 - cache invalidation: a write through instance A is seen by the next read through B (and through HAProxy);
 - rate limits are shared: the login limit counts attempts made on both instances together;
 - notification streams: a notification created through A reaches a stream held on B;
-- the near-cache guarantee (APP_CACHE_NEAR, where the build has it): the writer sees its write on its next read
-  through any instance, everyone else within a bound.
+- the near-cache guarantee (APP_CACHE_NEAR; every test runs with the tier off and on): the writer sees its
+  write on its next read through any instance, everyone else within a bound.
 
 Skipped only when haproxy is not installed (.ci/run installs it) or APP_TEST_REDIS_URL is unset.
 """
@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
 from bench.balancer import balanced, haproxy_binary
 from bench.server import free_port, process_on, serve_command
 from tests.conftest import _server_url, delete_namespace, scratch_database
@@ -34,8 +33,6 @@ from tests.factories import API, PASSWORD, Actor, post_job, register
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 LOGIN_LIMIT = 4  # failed logins per account per 15 minutes, counted across instances
-# The near tier (issue #12, being built beside this test): tested with it on when the settings know it.
-HAS_NEAR_CACHE = "cache_near" in Settings.model_fields
 # Everyone but the writer sees a write within this (the near-cache's promise is 100 ms; the bound here leaves
 # room for a loaded 2-core machine, the measured distribution belongs in docs/caching.md).
 OTHERS_SEE_WRITES_WITHIN = 1.0
@@ -58,7 +55,7 @@ def instances_db() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=[False, True] if HAS_NEAR_CACHE else [False], ids=lambda near: f"near-{near}")
+@pytest.fixture(params=[False, True], ids=lambda near: f"near-{near}")
 def pair(request: pytest.FixtureRequest, instances_db: str, tmp_path: Path) -> Iterator[Pair]:
     redis_url = os.environ.get("APP_TEST_REDIS_URL")
     if not redis_url:
@@ -80,8 +77,7 @@ def pair(request: pytest.FixtureRequest, instances_db: str, tmp_path: Path) -> I
         APP_RATE_LIMIT_LOGIN_PER_ACCOUNT=f"{LOGIN_LIMIT}/15minute",
         APP_RATE_LIMIT_REGISTER_PER_IP="1000/hour",
     )
-    if HAS_NEAR_CACHE:
-        env["APP_CACHE_NEAR"] = "true" if request.param else "false"
+    env["APP_CACHE_NEAR"] = "true" if request.param else "false"
     ports = [free_port(), free_port()]
     try:
         with ExitStack() as stack:
@@ -138,11 +134,10 @@ async def test_a_write_through_one_instance_is_seen_by_the_next_read_through_the
         assert (await reader.get(pair.balancer + path)).json()["title"] == "Renamed on A"
 
 
-@pytest.mark.skipif(not HAS_NEAR_CACHE, reason="no near-cache in this build (APP_CACHE_NEAR, issue #12)")
 async def test_near_cache_the_writer_reads_its_write_everywhere_and_others_within_the_bound(
     pair: Pair, http: httpx.AsyncClient
 ) -> None:
-    # NEAR-CACHE GUARANTEE (issue #12; the near tier is built on another branch): a public entry held in B's
+    # The near-cache guarantee: a public entry held in B's
     # near tier is replaced by a write through A for the writer at once (its consistency token, sent back as
     # the cookie this client keeps), and for every other reader once B has applied the broadcast.
     owner = await registered(http, pair.a, "client")
