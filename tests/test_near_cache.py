@@ -26,7 +26,7 @@ from httpx import ASGITransport, AsyncClient, Response
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from app.cache.backends import CacheBackend, Lookup, Snapshot
+from app.cache.backends import Lookup
 from app.cache.consistency import TOKEN_COOKIE, TOKEN_HEADER
 from app.cache.core import Cache
 from app.cache.near import NearCache
@@ -36,40 +36,9 @@ from app.settings import Settings
 from app.state import app_state
 from tests.conftest import committing_sessionmaker, delete_namespace, empty_tables, started_app
 from tests.factories import API, Actor, RegisterFactory, apply, post_job, register
-from tests.test_cache_resilience import two_servers  # noqa: F401 - the fixture of two uvicorn processes
+from tests.test_cache_resilience import CountingBackend, two_servers  # noqa: F401 - two_servers: a fixture
 
 PROPAGATION_BUDGET = 0.1  # seconds: "everyone else sees the write within 100 ms"
-
-
-class CountingBackend(CacheBackend):
-    """Delegates to the real backend and counts every call (a near HIT makes none)."""
-
-    def __init__(self, inner: CacheBackend) -> None:
-        self.inner = inner
-        self.calls = 0
-
-    async def lookup(self, entry_key: str, stamp_keys: list[str]) -> Lookup:
-        self.calls += 1
-        return await self.inner.lookup(entry_key, stamp_keys)
-
-    async def snapshot(self, stamp_keys: list[str]) -> Snapshot:
-        self.calls += 1
-        return await self.inner.snapshot(stamp_keys)
-
-    async def fill(self, entry_key: str, stamp_keys: list[str], expected: bytes, payload: bytes, ttl: int) -> bool:
-        self.calls += 1
-        return await self.inner.fill(entry_key, stamp_keys, expected, payload, ttl)
-
-    async def release(self, created: dict[str, bytes]) -> None:
-        self.calls += 1
-        await self.inner.release(created)
-
-    async def invalidate(self, stamp_keys: list[str]) -> int | None:
-        self.calls += 1
-        return await self.inner.invalidate(stamp_keys)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 @pytest.fixture
