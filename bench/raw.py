@@ -26,7 +26,6 @@ Nothing in app/ imports this module (tests/test_bench_raw.py checks it).
 import argparse
 import base64
 import json
-import math
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,9 +37,9 @@ import jwt
 from fastapi import FastAPI, Header, Query, Request, Response
 from redis.asyncio import Redis
 
+from app.repositories.geo import EARTH_RADIUS_KM, box_spans
+
 JSON = "application/json"
-EARTH_RADIUS_KM = 6371.0088  # as app/repositories/geo.py
-BOX_MARGIN = 1.000001
 PAGE = 20
 BEST_LIMIT = 10
 CACHE_TTL_SECONDS = 300
@@ -84,26 +83,6 @@ def haversine(lat1: str, lng1: str, lat2: str, lng2: str) -> str:
     return f"(2 * {EARTH_RADIUS_KM} * asin(sqrt(CASE WHEN {a} > 1.0 THEN 1.0 ELSE {a} END)))"
 
 
-def boxes(lat: float, lng: float, radius_km: float) -> tuple[float, float, list[tuple[float, float]]]:
-    """south, north and the (west, east) boxes holding the circle (app/repositories/geo.within_box's math)."""
-    d = radius_km / EARTH_RADIUS_KM * BOX_MARGIN
-    dlat = math.degrees(d)
-    south, north = lat - dlat, lat + dlat
-    cos_lat = math.cos(math.radians(lat))
-    if north >= 90 or south <= -90 or math.sin(d) >= cos_lat:
-        spans = [(-180.0, 180.0)]
-    else:
-        dlng = math.degrees(math.asin(math.sin(d) / cos_lat))
-        west, east = lng - dlng, lng + dlng
-        if west < -180:
-            spans = [(-180.0, east), (west + 360, 180.0)]
-        elif east > 180:
-            spans = [(west, 180.0), (-180.0, east - 360)]
-        else:
-            spans = [(west, east)]
-    return max(south, -90.0), min(north, 90.0), spans
-
-
 def search_sql(q: str | None, near: tuple[float, float] | None, radius_km: float) -> tuple[str, list[Any]]:
     """Open jobs newest first, with the filters of the benchmark's search (q, near within radius_km)."""
     args: list[Any] = []
@@ -119,7 +98,7 @@ def search_sql(q: str | None, near: tuple[float, float] | None, radius_km: float
     if near:
         lat, lng = arg(near[0]), arg(near[1])
         distance = haversine("j.lat", "j.lng", f"{lat}::float8", f"{lng}::float8")
-        south, north, spans = boxes(near[0], near[1], radius_km)
+        south, north, spans = box_spans(near[0], near[1], radius_km)
         s, n = arg(south), arg(north)
         where.append(
             "("

@@ -66,7 +66,11 @@ class Door:
                 self._urls.popitem(last=False)
 
     def find(self, scope: MutableMapping[str, Any]) -> tuple[str, str, Any] | None:
-        return self._urls.get((scope["path"], scope["query_string"]))
+        url = (scope["path"], scope["query_string"])
+        alias = self._urls.get(url)
+        if alias is not None:
+            self._urls.move_to_end(url)  # least recently used goes first
+        return alias
 
 
 class NearCache:

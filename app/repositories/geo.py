@@ -28,21 +28,26 @@ def within_box(lat_col: Any, lng_col: Any, lat: float, lng: float, radius_km: fl
     asin(sin(d) / cos(lat)), every longitude when the circle reaches a pole, and a box that crosses the
     antimeridian is split in two.
     """
+    south, north, spans = box_spans(lat, lng, radius_km)
+    point = func.point(lng_col, lat_col)
+    return or_(*(point.op("<@")(func.box(func.point(w, south), func.point(e, north))) for w, e in spans))
+
+
+def box_spans(lat: float, lng: float, radius_km: float) -> tuple[float, float, list[tuple[float, float]]]:
+    """South, north and the (west, east) spans of the box that holds the circle (see within_box)."""
     d = radius_km / EARTH_RADIUS_KM * BOX_MARGIN
     dlat = math.degrees(d)
     south, north = lat - dlat, lat + dlat
     cos_lat = math.cos(math.radians(lat))
     if north >= 90 or south <= -90 or math.sin(d) >= cos_lat:
-        boxes = [(-180.0, 180.0)]
+        spans = [(-180.0, 180.0)]
     else:
         dlng = math.degrees(math.asin(math.sin(d) / cos_lat))
         west, east = lng - dlng, lng + dlng
         if west < -180:
-            boxes = [(-180.0, east), (west + 360, 180.0)]
+            spans = [(-180.0, east), (west + 360, 180.0)]
         elif east > 180:
-            boxes = [(west, 180.0), (-180.0, east - 360)]
+            spans = [(west, 180.0), (-180.0, east - 360)]
         else:
-            boxes = [(west, east)]
-    point = func.point(lng_col, lat_col)
-    south, north = max(south, -90.0), min(north, 90.0)
-    return or_(*(point.op("<@")(func.box(func.point(w, south), func.point(e, north))) for w, e in boxes))
+            spans = [(west, east)]
+    return max(south, -90.0), min(north, 90.0), spans
